@@ -1,0 +1,17 @@
+// Registration functions of the subcommands, one per commands/*.cpp file. Each adds its CLI11
+// subcommand to `app` and, when it is chosen, sets `inv.action`.
+#pragma once
+
+#include "daemon/cli.hpp"
+
+#include <iosfwd>
+
+namespace CLI {
+class App;
+}
+
+namespace dirsync::daemon {
+
+void add_version_command(CLI::App& app, Invocation& inv, std::ostream& out);
+
+} // namespace dirsync::daemon
