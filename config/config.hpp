@@ -29,6 +29,9 @@ struct FeishuConfig
   // Resolved at load time from app_secret_file, $CREDENTIALS_DIRECTORY/app_secret or
   // DIRSYNC_APP_SECRET. Never log it: pass it through redact().
   std::string app_secret;
+  // Where the secret came from, for people ("file /etc/dirsync/app_secret", "systemd credential
+  // ...", "environment variable DIRSYNC_APP_SECRET"); never the secret itself.
+  std::string app_secret_source;
   std::chrono::milliseconds timeout{10'000};
   int max_in_flight = 8;  // concurrent requests
   int max_attempts = 5;   // per request, for failures a retry can help
