@@ -407,7 +407,7 @@ private:
       Entry entry{key, pair.second, child_path(path, key.Scalar())};
       if (const Entry* first = section.find(key.Scalar())) {
         problem(entry, fmt::format("duplicate key (first given at line {}, column {})",
-                                   first->key.Mark().line + 1, first->key.Mark().column + 1));
+                                   first->key.Mark().line + 1, character_column(first->key.Mark()) + 1));
         continue;
       }
       if (!known.empty() && !contains(known, key.Scalar())) {
@@ -825,7 +825,12 @@ private:
   void read_sync(const Section& s, SyncConfig& out)
   {
     if (const auto interval = read_duration(s, "refresh_interval", std::chrono::seconds(30), std::chrono::days(7))) {
-      out.refresh_interval = std::chrono::duration_cast<std::chrono::seconds>(*interval);
+      if (*interval % std::chrono::seconds(1) != std::chrono::milliseconds(0)) {
+        problem(*s.find("refresh_interval"),
+                fmt::format("must be a whole number of seconds (got \"{}\")", format_duration(*interval)));
+      } else {
+        out.refresh_interval = std::chrono::duration_cast<std::chrono::seconds>(*interval);
+      }
     }
 
     const Section scope = child(s, "scope", k_scope_keys);

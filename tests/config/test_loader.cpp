@@ -273,6 +273,13 @@ TEST_CASE("load_config reads durations and rejects bad ones", "[config]")
   CHECK(problem_of(k_minimal + "  timeout: ten seconds\n") ==
         "dirsync.yaml:3:3: feishu.timeout: must be a duration such as 500ms, 30s, 15m, 1h or 1h30m "
         "(got \"ten seconds\")");
+  CHECK(problem_of(k_minimal + "sync:\n  refresh_interval: 30s500ms\n") ==
+        "dirsync.yaml:4:3: sync.refresh_interval: must be a whole number of seconds (got \"30s500ms\")");
+  CHECK(problem_of(k_minimal + "sync:\n  refresh_interval: 8d\n") ==
+        "dirsync.yaml:4:3: sync.refresh_interval: must be a duration such as 500ms, 30s, 15m, 1h or "
+        "1h30m (got \"8d\")");
+  CHECK(problem_of(k_minimal + "sync:\n  refresh_interval: 169h\n") ==
+        "dirsync.yaml:4:3: sync.refresh_interval: must be at most 168h (got \"169h\")");
   CHECK(problem_of(k_minimal + "  timeout: 0s\n") ==
         "dirsync.yaml:3:3: feishu.timeout: must be more than 0s (got \"0s\")");
   CHECK(problem_of(k_minimal + "  timeout: 11m\n") ==
