@@ -309,7 +309,7 @@ public:
     try {
       documents = YAML::LoadAll(std::string(text));
     } catch (const YAML::Exception& e) {
-      problem(e.mark, "", "not valid YAML: " + e.msg);
+      problem(e.mark, "", "not valid YAML: " + e.msg + (tab_indents(e.mark) ? " (indent with spaces, not tabs)" : ""));
       fail();
     }
     const YAML::Node root = documents.empty() ? YAML::Node() : documents.front();
@@ -359,6 +359,17 @@ private:
     return static_cast<int>(std::count_if(before.begin(), before.end(), [](char c) {
       return (static_cast<unsigned char>(c) & 0xC0U) != 0x80U;
     }));
+  }
+
+  // Whether the line of `mark` is indented with a tab, a common cause of YAML syntax errors.
+  bool tab_indents(const YAML::Mark& mark) const
+  {
+    if (mark.is_null() || mark.pos < mark.column || static_cast<std::size_t>(mark.pos) > m_text.size()) {
+      return false;
+    }
+    const auto line = m_text.substr(static_cast<std::size_t>(mark.pos - mark.column));
+    const auto indent = line.substr(0, line.find_first_not_of(" \t"));
+    return indent.find('\t') != std::string_view::npos;
   }
 
   // Every problem, in the order of their positions in the file.

@@ -208,6 +208,8 @@ TEST_CASE("load_config reports a YAML syntax error with its position", "[config]
         "dirsync.yaml:4:11: not valid YAML: illegal map value");
   CHECK(problem_of("feishu:\n  app_id: [cli_test\nsync: {}\n") ==
         "dirsync.yaml:3:5: not valid YAML: end of sequence flow not found");
+  CHECK(problem_of("feishu:\n\tapp_id: cli_test\n") ==
+        "dirsync.yaml:2:8: not valid YAML: illegal map value (indent with spaces, not tabs)");
 }
 
 TEST_CASE("load_config rejects unknown keys with their position and a suggestion", "[config]")
