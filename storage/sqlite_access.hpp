@@ -9,11 +9,17 @@
 //   });
 #pragma once
 
+#include "common/json.hpp"
 #include "storage/database.hpp"
 
+#include <SQLiteCpp/Column.h>
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Exception.h>
+#include <SQLiteCpp/Statement.h>
 
+#include <cstdint>
+#include <optional>
+#include <string>
 #include <string_view>
 #include <utility>
 
@@ -41,5 +47,17 @@ decltype(auto) guarded(const Database& db, std::string_view operation, F&& f)
     throw_storage_error(db, operation, e);
   }
 }
+
+// Nullable columns: SQLiteCpp has no std::optional, so these bind an empty optional as NULL and
+// read NULL as an empty optional.
+void bind_nullable(SQLite::Statement& st, int index, const std::optional<std::string>& value);
+void bind_nullable(SQLite::Statement& st, int index, const std::optional<std::int64_t>& value);
+std::optional<std::string> nullable_text(const SQLite::Column& column);
+std::optional<std::int64_t> nullable_int(const SQLite::Column& column);
+
+// JSON columns (raw, payload, problems, ...): bound as compact JSON text, read back parsed. Reading
+// throws StorageError naming the column if it does not hold JSON (the schema's CHECKs prevent that).
+void bind_json(SQLite::Statement& st, int index, const json::Value& value);
+json::Value json_column(const SQLite::Column& column);
 
 } // namespace dirsync::storage
