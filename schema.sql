@@ -8,7 +8,8 @@
 --
 -- This file is embedded into the dirsync binary. A new database is created from it and stamped with
 -- the schema version in PRAGMA user_version; an older database is brought up to date by the ordered
--- migrations in storage/database.cpp. Edit the schema here and add a migration there, together.
+-- migrations of product_schema() in storage/database.cpp. To change the schema: edit it here, bump
+-- k_schema_version (storage/database.hpp) and add the migration from the previous version there.
 --
 -- Conventions, for admins reading it with sqlite3:
 --   * Every table and view starts with a comment saying what a row means (`.schema users` shows it).
@@ -440,15 +441,6 @@ CREATE VIEW v_users AS
   -- One row per mirrored user, for people: who they are, their primary department's path, leader,
   -- job title, unit, Feishu status and mirror state, and the HR employee number they are linked to.
   -- account is Feishu's status in one word: resigned, frozen, exited, invited, active or inactive.
-  WITH primary_department AS (
-    SELECT open_id, open_department_id FROM (
-      SELECT ud.open_id, ud.open_department_id,
-             row_number() OVER (PARTITION BY ud.open_id
-                                ORDER BY ud.is_primary DESC, ud.department_order DESC,
-                                         ud.open_department_id) AS n
-        FROM user_departments ud)
-     WHERE n = 1
-  )
   SELECT u.open_id,
          u.employee_no,
          link.employee_no AS linked_employee_no,
@@ -480,7 +472,13 @@ CREATE VIEW v_users AS
          datetime(u.first_seen, 'unixepoch') AS first_seen,
          datetime(u.last_seen, 'unixepoch') AS last_seen
     FROM users u
-    LEFT JOIN primary_department pd ON pd.open_id = u.open_id
+    LEFT JOIN user_departments pd
+           ON pd.open_id = u.open_id
+          AND pd.open_department_id = (SELECT ud.open_department_id FROM user_departments ud
+                                        WHERE ud.open_id = u.open_id
+                                        ORDER BY ud.is_primary DESC, ud.department_order DESC,
+                                                 ud.open_department_id
+                                        LIMIT 1)
     LEFT JOIN v_department_paths p ON p.open_department_id = pd.open_department_id
     LEFT JOIN units unit ON unit.unit_id = p.unit_id
     LEFT JOIN users leader ON leader.open_id = u.leader_open_id
