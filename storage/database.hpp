@@ -46,7 +46,8 @@ enum class OpenMode
   read_only,  // for admin and status commands: never writes, refuses a database that is not current
 };
 
-// An open connection to mirror.db. Not thread-safe: use one Database per thread.
+// An open connection to mirror.db. Not thread-safe: use one Database per thread. A moved-from
+// Database may only be destroyed or assigned to.
 //
 // Opening read-write creates the file if it does not exist, sets WAL mode (so admins can read
 // while dirsync writes), foreign keys on, a busy timeout and synchronous=NORMAL, then brings the
