@@ -23,12 +23,14 @@
 --     departments) are not foreign keys: Feishu shows the app only part of a tenant when its
 --     contact scope is narrowed, so they may point outside the mirror. Everything dirsync itself
 --     records (links, HR rows, plans, operations, history) is tied together with foreign keys.
+--   * CHECK constraints guard what dirsync decides (states, kinds, JSON, its own invariants). Values
+--     copied from Feishu are stored as Feishu sent them, so an unexpected value there can never make
+--     a refresh fail.
 
 -- ------------------------------------------------------------------------------------------------
 -- The mirror of the tenant
 -- ------------------------------------------------------------------------------------------------
 
--- One row per refresh of the mirror from Feishu (also what the mirror gate decided about it).
 CREATE TABLE refresh_runs (
   -- One row per refresh: dirsync paging the tenant's departments, users, job titles and units
   -- into this database. result is NULL while it runs (or if dirsync stopped during it); 'ok' when
@@ -72,8 +74,8 @@ CREATE TABLE departments (
   i18n_name                 TEXT CHECK (i18n_name IS NULL OR json_valid(i18n_name)), -- {"zh_cn":..,"en_us":..}
   leader_open_id            TEXT,                       -- the main leader (a user's open_id)
   sort_order                INTEGER,                    -- Feishu's "order": smaller sorts first
-  member_count              INTEGER CHECK (member_count >= 0),          -- incl. sub-departments
-  primary_member_count      INTEGER CHECK (primary_member_count >= 0),
+  member_count              INTEGER,                    -- incl. sub-departments
+  primary_member_count      INTEGER,
   is_deleted                INTEGER NOT NULL DEFAULT 0 CHECK (is_deleted IN (0, 1)), -- Feishu's status.is_deleted
   mirror_state              TEXT NOT NULL DEFAULT 'active'
                               CHECK (mirror_state IN ('active', 'deleted', 'out_of_scope')),
@@ -81,7 +83,6 @@ CREATE TABLE departments (
   first_seen                INTEGER NOT NULL,
   last_seen                 INTEGER NOT NULL,
   CHECK ((open_department_id = '0') = (parent_open_department_id IS NULL)),
-  CHECK (parent_open_department_id IS NOT open_department_id),
   CHECK (last_seen >= first_seen)
 );
 CREATE INDEX departments_by_parent ON departments (parent_open_department_id);
@@ -112,7 +113,7 @@ CREATE TABLE users (
   city               TEXT,
   country            TEXT,
   work_station       TEXT,
-  gender             INTEGER CHECK (gender IN (0, 1, 2, 3)), -- 0 secret, 1 male, 2 female, 3 other
+  gender             INTEGER,                     -- 0 secret, 1 male, 2 female, 3 other
   is_tenant_manager  INTEGER NOT NULL DEFAULT 0 CHECK (is_tenant_manager IN (0, 1)),
   is_frozen          INTEGER NOT NULL DEFAULT 0 CHECK (is_frozen IN (0, 1)),
   is_resigned        INTEGER NOT NULL DEFAULT 0 CHECK (is_resigned IN (0, 1)),
@@ -126,7 +127,6 @@ CREATE TABLE users (
   first_seen         INTEGER NOT NULL,
   last_seen          INTEGER NOT NULL,
   CHECK (mirror_state IS NOT 'resigned' OR resigned_seen_at IS NOT NULL),
-  CHECK (leader_open_id IS NOT open_id),
   CHECK (last_seen >= first_seen)
 );
 CREATE INDEX users_by_employee_no ON users (employee_no);
