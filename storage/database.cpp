@@ -189,8 +189,17 @@ Database::Database(std::filesystem::path file, OpenMode mode, const Schema& sche
   }
   auto& sql = m_impl->sql;
 
-  guarded(*this, "setting up the connection", [&] {
+  // Identify the file before changing anything persistent (journal mode), so that a file that is
+  // not ours, or is too new, is left exactly as it was.
+  const int version = guarded(*this, "reading the schema version", [&] {
     sql.exec("PRAGMA foreign_keys = ON");
+    const int v = read_int_pragma(sql, "user_version");
+    check_identity(m_impl->file, sql, v);
+    return v;
+  });
+  check_not_newer(m_impl->file, version, schema);
+
+  guarded(*this, "setting up the connection", [&] {
     if (mode == OpenMode::read_only) {
       sql.exec("PRAGMA query_only = ON");
       return;
@@ -206,12 +215,6 @@ Database::Database(std::filesystem::path file, OpenMode mode, const Schema& sche
     sql.exec("PRAGMA synchronous = NORMAL");
   });
 
-  const int version = guarded(*this, "reading the schema version", [&] {
-    const int v = read_int_pragma(sql, "user_version");
-    check_identity(m_impl->file, sql, v);
-    return v;
-  });
-  check_not_newer(m_impl->file, version, schema);
   if (version == schema.version) {
     return;
   }

@@ -408,6 +408,7 @@ TEST_CASE("a file that is not a dirsync database is refused and left alone", "[s
                                                         "at another file"));
     SQLite::Database other(file, SQLite::OPEN_READONLY);
     CHECK(other.execAndGet("SELECT count(*) FROM sqlite_master").getInt() == 1);
+    CHECK(other.execAndGet("PRAGMA journal_mode").getString() == "delete"); // not switched to WAL
   }
   SECTION("another program's database with a schema version")
   {
