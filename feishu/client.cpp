@@ -338,8 +338,12 @@ Value Client::send(const Call& call)
         reset_ms > 0 ? std::min<std::chrono::nanoseconds>(std::chrono::milliseconds(reset_ms),
                                                           m_hooks.max_rate_limit_wait)
                      : backoff(attempt);
-      count_wait(call.endpoint, wait);
-      retry_after(wait, "was rate limited by Feishu");
+      // Pause the endpoint for every thread; this request then waits in send_once like any other.
+      m_limits.pause(call.endpoint, m_hooks.clock() + wait);
+      spdlog::warn("feishu: {} was rate limited by Feishu; holding {} back for {:.1f}s (attempt {} of {})",
+                   label, call.endpoint, to_seconds(wait), attempt + 1, max_attempts);
+      ++attempt;
+      count_retry(call.endpoint);
       continue;
     }
     case Disposition::transient:

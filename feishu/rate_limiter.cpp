@@ -47,7 +47,7 @@ RateLimiter::RateLimiter(const std::vector<config::RateWindow>& windows)
 
 std::chrono::nanoseconds RateLimiter::wait_needed(SteadyTime now) const
 {
-  std::chrono::nanoseconds wait{0};
+  std::chrono::nanoseconds wait = std::max(std::chrono::nanoseconds{0}, m_paused_until - now);
   for (const auto& w : m_windows) {
     if (static_cast<int>(w.sent.size()) < w.requests) {
       continue;
@@ -67,6 +67,11 @@ void RateLimiter::record(SteadyTime now)
       w.sent.pop_front();
     }
   }
+}
+
+void RateLimiter::pause_until(SteadyTime until)
+{
+  m_paused_until = std::max(m_paused_until, until);
 }
 
 std::chrono::nanoseconds RateLimiter::try_acquire(SteadyTime now)
@@ -174,6 +179,14 @@ std::chrono::nanoseconds RateLimits::try_acquire(std::initializer_list<std::stri
     limiter->record(now);
   }
   return std::chrono::nanoseconds{0};
+}
+
+void RateLimits::pause(std::string_view name, SteadyTime until)
+{
+  std::lock_guard lock(m_mutex);
+  if (auto it = m_limiters.find(name); it != m_limiters.end()) {
+    it->second.pause_until(until);
+  }
 }
 
 const std::vector<config::RateWindow>& RateLimits::windows(std::string_view name) const

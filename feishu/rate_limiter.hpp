@@ -13,6 +13,10 @@
 // lock, so a request counted against two limiters (a user patch that changes departments counts
 // against `user_patch` and `user_patch_department`) takes both or neither.
 //
+// When Feishu answers 429 anyway (another client of the same app, a limit lower than published),
+// the endpoint is paused until the reset time Feishu gave, so every thread waits, not just the one
+// that was refused.
+//
 // Nothing here sleeps or reads a clock: callers pass `now` and sleep for the wait returned, then
 // ask again. That keeps the math testable with an injected clock.
 #pragma once
@@ -46,6 +50,8 @@ public:
   // Records and returns zero when a request may go now; otherwise records nothing and returns
   // the wait.
   std::chrono::nanoseconds try_acquire(SteadyTime now);
+  // Holds every request back until `until` (Feishu answered 429 and said when its window resets).
+  void pause_until(SteadyTime until);
 
   const std::vector<config::RateWindow>& windows() const { return m_config; }
 
@@ -59,6 +65,7 @@ private:
 
   std::vector<config::RateWindow> m_config;
   std::vector<Window> m_windows;
+  SteadyTime m_paused_until{};
 };
 
 // The name of every endpoint the client calls, with its default limit (empty: the platform
@@ -83,6 +90,9 @@ public:
   // and returns zero; otherwise records nothing and returns the longest wait. Names without a
   // limit are ignored.
   std::chrono::nanoseconds try_acquire(std::initializer_list<std::string_view> names, SteadyTime now);
+
+  // Holds back every request to `name` until `until`; unknown names are ignored.
+  void pause(std::string_view name, SteadyTime until);
 
   // The windows in force for `name` (empty: unlimited). Throws std::out_of_range for an unknown name.
   const std::vector<config::RateWindow>& windows(std::string_view name) const;

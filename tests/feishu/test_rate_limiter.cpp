@@ -132,3 +132,17 @@ TEST_CASE("RateLimits takes overrides by name and rejects unknown names", "[feis
     }
   }
 }
+
+TEST_CASE("RateLimits.pause holds an endpoint back until Feishu's reset time", "[feishu][rate]")
+{
+  RateLimits limits;
+  limits.pause("user_get", k_t0 + 3s);
+  CHECK(limits.try_acquire({"user_get"}, k_t0) == 3s);
+  CHECK(limits.try_acquire({"user_get"}, k_t0 + 2500ms) == 500ms);
+  CHECK(limits.try_acquire({"user_create"}, k_t0) == 0ns);  // other endpoints go on
+  CHECK(limits.try_acquire({"user_get"}, k_t0 + 3s) == 0ns);
+  // An earlier pause does not shorten a later one.
+  limits.pause("department_get", k_t0 + 5s);
+  limits.pause("department_get", k_t0 + 1s);
+  CHECK(limits.try_acquire({"department_get"}, k_t0) == 5s);
+}
