@@ -32,7 +32,11 @@ public:
     http::client::http_client& client = client_for(request.timeout);
 
     http::http_request out{http::method(request.method)};
-    out.set_request_uri(web::uri(request.target));
+    try {
+      out.set_request_uri(web::uri(request.target));
+    } catch (const web::uri_exception& e) {
+      throw Error(fmt::format("feishu: cannot send to \"{}\": {}", request.target, e.what()));
+    }
     std::string content_type = "application/json; charset=utf-8";
     for (const auto& [name, value] : request.headers) {
       if (header_name_equals(name, "Content-Type")) {
@@ -64,6 +68,10 @@ public:
       throw TransportError(
         fmt::format("{} {}{}: request cancelled", request.method, m_base.to_string(), request.target),
         false);
+    } catch (const std::exception& e) {
+      // Anything else cpprestsdk or asio throws while sending or reading also means no answer.
+      throw TransportError(
+        fmt::format("{} {}{}: {}", request.method, m_base.to_string(), request.target, e.what()), false);
     }
   }
 
