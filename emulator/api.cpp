@@ -130,7 +130,8 @@ std::vector<std::string> Api::Call::all(std::string_view name) const
 
 Api::Api(Options options, const json::Value& seed)
   : m_options(std::move(options)),
-    m_tenant(Tenant::Options{m_options.token_ttl, m_options.random_seed, m_options.wall_clock}),
+    m_tenant(Tenant::Options{m_options.token_ttl, m_options.random_seed, m_options.wall_clock,
+                             m_options.fetch_child_limit}),
     m_limiter(m_options.rate_limit_scale),
     m_fault_random(m_options.random_seed ^ 0x5eed5eed5eed5eedULL)
 {

@@ -1563,6 +1563,9 @@ json::Value Tenant::department_children(const Caller& caller, std::string_view i
       todo.insert(todo.end(), children.begin(), children.end());
     }
   }
+  if (fetch_child && m_options.fetch_child_limit > 0 && listing.size() > m_options.fetch_child_limit) {
+    fail(400, 43010, "big dept forbid recursion");
+  }
   const std::size_t start = cursor ? cursor_number(*cursor) : 0;
   json::Array items;
   std::size_t i = start;

@@ -432,3 +432,16 @@ TEST_CASE("tenant state() loads back into the same tenant", "[emulator]")
   CHECK(copy.state() == state);
   CHECK(state.find("users")->as_array()[0].get_string("open_id").starts_with("ou_"));
 }
+
+TEST_CASE("tenant refuses a recursive listing of a big department with 43010 when limited", "[emulator]")
+{
+  std::int64_t wall = 1'800'000'000;
+  Tenant tenant(Tenant::Options{7200, 7, [&wall] { return wall; }, 2});
+  tenant.load_seed(parse(k_seed));
+  const auto caller =
+    tenant.authenticate(tenant.issue_tenant_token(Value::object({{"app_id", "cli_all"}, {"app_secret", "s1"}})).token);
+  const IdTypes custom{UserIdType::user_id, DepartmentIdType::department_id};
+  expect_failure([&] { tenant.department_children(caller, "0", custom, true, PageRequest{}); }, 400, 43010);
+  CHECK(tenant.department_children(caller, "0", custom, false, PageRequest{}).find("items")->size() == 2);
+  CHECK(tenant.department_children(caller, "D02", custom, true, PageRequest{}).find("items")->size() == 1);
+}
