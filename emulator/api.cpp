@@ -297,10 +297,12 @@ HttpResponse Api::error_response(int http_status, long long code, const std::str
 HttpResponse Api::handle(const HttpRequest& request)
 {
   std::lock_guard lock(m_mutex);
-  if (request.path.starts_with("/_emulator/")) {
-    return handle_control(request);
-  }
   const std::string log_id = new_log_id();
+  if (request.path.starts_with("/_emulator/")) {
+    auto response = handle_control(request);
+    response.headers.emplace_back("X-Tt-Logid", log_id);
+    return response;
+  }
   HttpResponse response;
 
   // Faults first: they stand for failures between the client and the service.
