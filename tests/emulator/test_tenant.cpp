@@ -1,6 +1,7 @@
 #include "emulator/tenant.hpp"
 
 #include "common/error.hpp"
+#include "support/tenant_generator.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -444,4 +445,28 @@ TEST_CASE("tenant refuses a recursive listing of a big department with 43010 whe
   expect_failure([&] { tenant.department_children(caller, "0", custom, true, PageRequest{}); }, 400, 43010);
   CHECK(tenant.department_children(caller, "0", custom, false, PageRequest{}).find("items")->size() == 2);
   CHECK(tenant.department_children(caller, "D02", custom, true, PageRequest{}).find("items")->size() == 1);
+}
+
+TEST_CASE("generate_tenant makes a loadable, nested, deterministic tenant", "[emulator]")
+{
+  dirsync::testing::TenantShape shape;
+  shape.users = 500;
+  shape.departments = 40;
+  shape.resigned = 5;
+  const auto seed = dirsync::testing::generate_tenant(shape);
+  CHECK(seed == dirsync::testing::generate_tenant(shape));
+  Tenant tenant(Tenant::Options{});
+  tenant.load_seed(seed);
+  CHECK(tenant.user_count() == 500);
+  CHECK(tenant.department_count() == 40);
+  const auto caller = tenant.authenticate(
+    tenant.issue_tenant_token(Value::object({{"app_id", "cli_test"}, {"app_secret", "test-secret"}})).token);
+  const IdTypes custom{UserIdType::user_id, DepartmentIdType::department_id};
+  const auto top = tenant.department_children(caller, "0", custom, false, PageRequest{"50", ""});
+  CHECK(top.find("items")->size() == shape.branching);
+  const auto all = tenant.department_children(caller, "0", custom, true, PageRequest{"50", ""});
+  CHECK(all.find("items")->size() == 40);
+  const auto last = tenant.get_user(caller, "E000500", custom);
+  CHECK(last.find("user")->find("status")->get_bool("is_resigned"));
+  CHECK_NOTHROW(tenant.resurrect_user(caller, "E000500", Value(), custom));
 }
