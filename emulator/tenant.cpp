@@ -1,3 +1,12 @@
+// The tenant's business rules (see tenant.hpp). Sections, in order: helpers; ids and tokens;
+// lookups and contact scope; output (user and department objects as the API returns them);
+// paging; user writes (create, patch, put, update_user_id); user reads; user lifecycle (delete,
+// resurrect); departments; job titles; units. Seed loading and state() are in tenant_seed.cpp.
+//
+// Users and departments are keyed by an internal number that never changes (user_id and
+// department_id can). Hash indexes map every id kind to that key; uniqueness indexes hold active
+// users only, so a resigned person's mobile, email and employee number are free for others.
+// Department listings are ordered sets of keys, which makes keyset paging O(log n) per page.
 #include "emulator/tenant.hpp"
 
 #include <fmt/format.h>
@@ -1389,9 +1398,8 @@ json::Value Tenant::logout(const Caller& caller, const json::Value& body, IdType
   return json::Value::object();
 }
 
-json::Value Tenant::jssdk_ticket(const Caller& caller)
+json::Value Tenant::jssdk_ticket(const Caller& /*caller*/)
 {
-  (void)caller;
   return json::Value::object({{"expire_in", 7200}, {"ticket", random_token("").substr(0, 40)}});
 }
 
@@ -1760,9 +1768,8 @@ json::Value Tenant::delete_department(const Caller& caller, std::string_view id,
 // ------------------------------------------------------------------------------------------------
 // Job titles
 
-json::Value Tenant::list_job_titles(const Caller& caller, const PageRequest& page) const
+json::Value Tenant::list_job_titles(const Caller& /*caller*/, const PageRequest& page) const
 {
-  (void)caller;
   const auto size = page_size(page, 10, 50);
   const auto cursor = page_cursor("job_titles", page);
   auto it = cursor ? m_job_titles.upper_bound(*cursor) : m_job_titles.begin();
@@ -1780,9 +1787,8 @@ json::Value Tenant::list_job_titles(const Caller& caller, const PageRequest& pag
   return data;
 }
 
-json::Value Tenant::get_job_title(const Caller& caller, std::string_view id) const
+json::Value Tenant::get_job_title(const Caller& /*caller*/, std::string_view id) const
 {
-  (void)caller;
   const auto it = m_job_titles.find(std::string(id));
   if (it == m_job_titles.end()) {
     bad_param(fmt::format("job_title_id {} does not exist", id));
@@ -1804,9 +1810,8 @@ bool valid_unit_id(std::string_view id)
 
 } // namespace
 
-json::Value Tenant::create_unit(const Caller& caller, const json::Value& body)
+json::Value Tenant::create_unit(const Caller& /*caller*/, const json::Value& body)
 {
-  (void)caller;
   require_object_body(body);
   std::string id = opt_string(body, "unit_id").value_or("");
   const std::string name = opt_string(body, "name").value_or("");
@@ -1839,9 +1844,8 @@ json::Value Tenant::create_unit(const Caller& caller, const json::Value& body)
   return json::Value::object({{"unit_id", id}});
 }
 
-json::Value Tenant::patch_unit(const Caller& caller, std::string_view id, const json::Value& body)
+json::Value Tenant::patch_unit(const Caller& /*caller*/, std::string_view id, const json::Value& body)
 {
-  (void)caller;
   require_object_body(body);
   const auto it = m_units.find(std::string(id));
   if (it == m_units.end()) {
@@ -1925,9 +1929,8 @@ json::Value Tenant::list_unit_departments(const Caller& caller, std::string_view
   return data;
 }
 
-json::Value Tenant::get_unit(const Caller& caller, std::string_view id) const
+json::Value Tenant::get_unit(const Caller& /*caller*/, std::string_view id) const
 {
-  (void)caller;
   const auto it = m_units.find(std::string(id));
   if (it == m_units.end()) {
     fail(400, 43051, "unit_id is invalid");
@@ -1936,9 +1939,8 @@ json::Value Tenant::get_unit(const Caller& caller, std::string_view id) const
     {{"unit", json::Value::object({{"unit_id", it->first}, {"name", it->second.name}, {"unit_type", it->second.unit_type}})}});
 }
 
-json::Value Tenant::list_units(const Caller& caller, const PageRequest& page) const
+json::Value Tenant::list_units(const Caller& /*caller*/, const PageRequest& page) const
 {
-  (void)caller;
   const auto size = page_size(page, 50, 100);
   const auto cursor = page_cursor("unit.list", page);
   auto it = cursor ? m_units.upper_bound(*cursor) : m_units.begin();
@@ -1956,9 +1958,8 @@ json::Value Tenant::list_units(const Caller& caller, const PageRequest& page) co
   return data;
 }
 
-json::Value Tenant::delete_unit(const Caller& caller, std::string_view id)
+json::Value Tenant::delete_unit(const Caller& /*caller*/, std::string_view id)
 {
-  (void)caller;
   const auto it = m_units.find(std::string(id));
   if (it == m_units.end()) {
     fail(400, 43051, "unit_id is invalid");
