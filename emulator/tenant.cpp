@@ -562,8 +562,7 @@ std::string Tenant::department_ref(std::uint64_t key, DepartmentIdType type) con
 json::Value Tenant::user_json(const User& u, IdTypes types) const
 {
   const bool resigned = u.resigned_at.has_value();
-  const std::string avatar_base =
-    fmt::format("https://s1-imfile.feishucdn.com/static-resource/v1/v2_{}~", generate_hex("avatar", u.key, 32));
+  const std::string avatar_base = "https://s1-imfile.feishucdn.com/static-resource/v1/v2_" + u.open_id.substr(3) + "~";
   json::Object avatar{{"avatar_72", avatar_base + "?image_size=72x72"},
                       {"avatar_240", avatar_base + "?image_size=240x240"},
                       {"avatar_640", avatar_base + "?image_size=640x640"},
