@@ -470,3 +470,62 @@ TEST_CASE("generate_tenant makes a loadable, nested, deterministic tenant", "[em
   CHECK(last.find("user")->find("status")->get_bool("is_resigned"));
   CHECK_NOTHROW(tenant.resurrect_user(caller, "E000500", Value(), custom));
 }
+
+TEST_CASE("tenant departments: create with client_token, move without cycles, delete only when empty", "[emulator]")
+{
+  Fixture f;
+  const auto body = parse(R"({"name": "测试组", "parent_department_id": "D02", "department_id": "D10", "order": "5"})");
+  const auto created = f.tenant.create_department(f.all, body, f.custom, "dept-1");
+  CHECK(created.find("department")->get_string("open_department_id").starts_with("od-"));
+  CHECK(f.tenant.create_department(f.all, body, f.custom, "dept-1") == created);
+  expect_failure([&] { f.tenant.create_department(f.all, body, f.custom, ""); }, 400, 40001); // D10 exists
+  expect_failure(
+    [&] { f.tenant.create_department(f.tech, parse(R"({"name": "x", "parent_department_id": "D01"})"), f.custom, ""); },
+    403, 40014);
+
+  // Children sort by order: D03 ("0") before D10 ("5").
+  const auto children = f.tenant.department_children(f.all, "D02", f.custom, false, PageRequest{});
+  REQUIRE(children.find("items")->size() == 2);
+  CHECK(children.find("items")->as_array()[0].get_string("department_id") == "D03");
+
+  expect_failure([&] { f.tenant.patch_department(f.all, "D02", parse(R"({"parent_department_id": "D10"})"), f.custom); },
+                 400, 40001);
+  const auto moved = f.tenant.patch_department(f.all, "D10", parse(R"({"parent_department_id": "D01", "name": "新名字"})"), f.custom);
+  CHECK(moved.find("department")->get_string("parent_department_id") == "D01");
+  CHECK(moved.find("department")->get_string("name") == "新名字");
+
+  expect_failure([&] { f.tenant.delete_department(f.all, "D03", f.custom); }, 400, 40001); // has a member
+  CHECK_NOTHROW(f.tenant.delete_department(f.all, "D10", f.custom));
+  expect_failure([&] { f.tenant.get_department(f.all, "D10", f.custom); }, 400, 40015);
+  CHECK_NOTHROW(f.tenant.create_department(f.all, body, f.custom, "")); // the id may be reused
+}
+
+TEST_CASE("tenant update_user_id renames the user_id and keeps it unique", "[emulator]")
+{
+  Fixture f;
+  expect_failure([&] { f.tenant.update_user_id(f.all, "E0003", parse(R"({"new_user_id": "E0002"})"), f.custom); }, 400,
+                 41011);
+  expect_failure([&] { f.tenant.update_user_id(f.all, "E0003", parse(R"({})"), f.custom); }, 400, 41054);
+  f.tenant.update_user_id(f.all, "E0003", parse(R"({"new_user_id": "Z0003"})"), f.custom);
+  expect_failure([&] { f.tenant.get_user(f.all, "E0003", f.custom); }, 400, 41050);
+  CHECK(f.tenant.get_user(f.all, "Z0003", f.custom).find("user")->get_string("name") == "张伟");
+}
+
+TEST_CASE("tenant user tokens: search and user_info see the user; logout ends their tokens", "[emulator]")
+{
+  Fixture f;
+  const auto grant = f.tenant.issue_user_token("E0002", "");
+  CHECK(grant.token.starts_with("u-"));
+  const auto user = f.tenant.authenticate(grant.token);
+  CHECK(f.tenant.user_info(user).get_string("user_id") == "E0002");
+  const auto found = f.tenant.search_users(user, "张", PageRequest{});
+  REQUIRE(found.find("users")->size() == 1);
+  CHECK(found.find("users")->as_array()[0].get_string("user_id") == "E0003");
+  f.tenant.delete_user(f.all, "E0003", Value(), f.custom);
+  CHECK(f.tenant.search_users(user, "张", PageRequest{}).find("users")->size() == 0);
+
+  expect_failure([&] { f.tenant.logout(f.all, parse(R"({"logout_type": 4})"), f.custom); }, 400, 1080001);
+  f.tenant.logout(f.all, parse(R"({"logout_type": 1, "user_id": "E0002"})"), f.custom);
+  expect_failure([&] { f.tenant.authenticate(grant.token); }, 400, 99991668);
+  CHECK(f.tenant.jssdk_ticket(f.all).get_int("expire_in") == 7200);
+}
