@@ -170,7 +170,9 @@ int main(int argc, char** argv)
                  "Answer 43010 (big dept forbid recursion) to a fetch_child listing of more departments than N "
                  "(0 = never)")
     ->capture_default_str();
-  app.add_option("--log-level", s.log_level, "trace, debug, info, warn, error or off")->capture_default_str();
+  app.add_option("--log-level", s.log_level, "trace, debug (one line per request), info, warn, error or off")
+    ->capture_default_str()
+    ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
 
   try {
     app.parse(argc, argv);
