@@ -177,7 +177,8 @@ int main(int argc, char** argv)
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // Help and version exit 0; any usage error exits 2, as dirsync's do.
+    return app.exit(e) == 0 ? 0 : 2;
   }
 
   auto logger = spdlog::stderr_color_mt("feishu-emulator");
