@@ -1,10 +1,12 @@
 #include "emulator/tenant.hpp"
 
 #include "common/error.hpp"
+#include "support/scratch_dir.hpp"
 #include "support/tenant_generator.hpp"
 
 #include <catch2/catch.hpp>
 
+#include <filesystem>
 #include <set>
 
 using dirsync::emulator::ApiFailure;
@@ -528,4 +530,28 @@ TEST_CASE("tenant user tokens: search and user_info see the user; logout ends th
   f.tenant.logout(f.all, parse(R"({"logout_type": 1, "user_id": "E0002"})"), f.custom);
   expect_failure([&] { f.tenant.authenticate(grant.token); }, 400, 99991668);
   CHECK(f.tenant.jssdk_ticket(f.all).get_int("expire_in") == 7200);
+}
+
+TEST_CASE("tenant loads the seed example of docs/emulator.md and examples/tenant.json", "[emulator]")
+{
+  const auto example = parse(R"({
+    "apps": [{"app_id": "cli_demo", "app_secret": "demo-secret", "scope": ["0"]}],
+    "departments": [{"department_id": "D01", "name": "技术部", "parent_department_id": "0",
+                     "leader_user_id": "E0001", "order": "10"}],
+    "users": [{"user_id": "E0001", "employee_no": "E0001", "name": "张三", "en_name": "Zhang San",
+               "email": "zhangsan@example.com", "mobile": "+8613800000001", "department_ids": ["D01"],
+               "leader_user_id": "", "job_title": "工程师", "employee_type": 1,
+               "is_tenant_manager": false, "resigned_at": null}],
+    "job_titles": [{"job_title_id": "JT01", "name": "工程师",
+                    "i18n_name": [{"locale": "en_us", "value": "Engineer"}], "status": true}],
+    "units": [{"unit_id": "U01", "name": "消费者事业部", "unit_type": "子公司", "department_ids": ["D01"]}]
+  })");
+  Tenant tenant(Tenant::Options{});
+  CHECK_NOTHROW(tenant.load_seed(example));
+  CHECK(tenant.user_count() == 1);
+
+  const auto sample = dirsync::testing::read_file(std::filesystem::path(DIRSYNC_SOURCE_DIR) / "examples" / "tenant.json");
+  CHECK_NOTHROW(tenant.load_seed(parse(sample)));
+  CHECK(tenant.user_count() == 15);
+  CHECK(tenant.department_count() == 8);
 }
