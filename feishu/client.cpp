@@ -99,8 +99,8 @@ std::function<void(json::Array&)> decoding(const PageHandler<T>& on_page, Decode
 
 } // namespace
 
-Client::Client(const config::FeishuConfig& config)
-  : Client(config, std::shared_ptr<HttpTransport>(make_cpprest_transport(config.base_url)))
+Client::Client(const config::FeishuConfig& config, ClientHooks hooks)
+  : Client(config, std::shared_ptr<HttpTransport>(make_cpprest_transport(config.base_url)), std::move(hooks))
 {
 }
 
