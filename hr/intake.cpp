@@ -1,0 +1,264 @@
+#include "hr/intake.hpp"
+
+#include "common/error.hpp"
+#include "hr/csv_reader.hpp"
+#include "hr/decode.hpp"
+#include "hr/json_reader.hpp"
+#include "hr/roster_checks.hpp"
+#include "hr/row_mapper.hpp"
+#include "hr/sha256.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <fstream>
+#include <unordered_set>
+
+namespace dirsync::hr {
+
+namespace {
+
+// Feeds the records of a reader through the RowMapper, keeping every mapped row for the checks
+// that span rows.
+class MappingSink : public TableSink
+{
+public:
+  MappingSink(RowMapper& mapper, Report& report) : m_mapper(mapper), m_report(report) {}
+
+  void on_header(std::size_t, std::vector<std::string> columns) override
+  {
+    m_bound = m_mapper.bind(columns, m_report);
+    m_report.columns = std::move(columns);
+  }
+
+  void on_record(std::size_t row, std::vector<Cell>& cells) override
+  {
+    ++m_data_rows;
+    if (m_bound) {
+      m_rows.push_back(m_mapper.map(row, cells, m_report));
+    }
+  }
+
+  void on_unreadable_record(std::size_t) override
+  {
+    ++m_data_rows;
+    ++m_unreadable;
+  }
+
+  std::vector<RowMapper::Mapped>& rows() { return m_rows; }
+  std::size_t data_rows() const { return m_data_rows; }
+  std::size_t unreadable() const { return m_unreadable; }
+
+private:
+  RowMapper& m_mapper;
+  Report& m_report;
+  std::vector<RowMapper::Mapped> m_rows;
+  std::size_t m_data_rows = 0;
+  std::size_t m_unreadable = 0;
+  bool m_bound = false;
+};
+
+void fatal(Report& report, std::string code, std::string message)
+{
+  report.add({0, {}, {}, Severity::fatal, std::move(code), std::move(message)});
+}
+
+// The file-level gates, once the rows are known.
+void apply_gates(Report& report, const config::SafetyConfig& safety, const IntakeContext& context)
+{
+  const auto& c = report.counts;
+  const std::string_view word = row_word(report.format);
+  if (c.data_rows == 0) {
+    fatal(report, "no_rows",
+          fmt::format("the file has a header but no data {}s; an empty export is never taken to "
+                      "mean that everyone left",
+                      word));
+    return;
+  }
+  if (c.accepted_rows == 0) {
+    fatal(report, "no_valid_rows",
+          fmt::format("none of the {} {}s can be used; see the problems below", c.data_rows, word));
+    return;
+  }
+  if (c.invalid_rows * 2 > c.data_rows) {
+    fatal(report, "too_many_invalid",
+          fmt::format("{} of {} {}s have errors, more than half: a file this broken is more "
+                      "likely a wrong export or a wrong hr.columns/hr.values than a few bad rows",
+                      c.invalid_rows, c.data_rows, word));
+  }
+  if (report.mode != config::HrMode::full) {
+    return;
+  }
+  if (!context.history_available) {
+    report.add({0, {}, {}, Severity::info, "check_skipped",
+                "the shrink check (sync.safety.max_source_shrink_percent) was skipped: there is no "
+                "record of the last accepted export to compare with"});
+    return;
+  }
+  if (!context.previous_present || *context.previous_present == 0) {
+    return;
+  }
+  const double previous = static_cast<double>(*context.previous_present);
+  const double shrink = (previous - static_cast<double>(c.present)) * 100.0 / previous;
+  if (shrink > safety.max_source_shrink_percent) {
+    fatal(report, "source_shrink",
+          fmt::format("the file lists {} people (active rows and rows held for errors) but the last "
+                      "accepted export listed {}: {:.1f}% fewer, more than "
+                      "sync.safety.max_source_shrink_percent ({}%). A cut-off or partial export must "
+                      "not turn into mass departures. If this many people really left, raise the "
+                      "limit for this one file, or send the leavers as rows with status terminated",
+                      c.present, *context.previous_present, shrink, safety.max_source_shrink_percent));
+  }
+}
+
+} // namespace
+
+std::optional<config::HrFormat> find_format(std::string_view file_name, config::HrFormat configured)
+{
+  if (configured != config::HrFormat::auto_detect) {
+    return configured;
+  }
+  std::string ext = std::filesystem::path(file_name).extension().string();
+  for (char& ch : ext) {
+    if (ch >= 'A' && ch <= 'Z') {
+      ch = static_cast<char>(ch - 'A' + 'a');
+    }
+  }
+  if (ext == ".csv") {
+    return config::HrFormat::csv;
+  }
+  if (ext == ".json") {
+    return config::HrFormat::json;
+  }
+  if (ext == ".jsonl" || ext == ".ndjson") {
+    return config::HrFormat::jsonl;
+  }
+  return std::nullopt;
+}
+
+IntakeResult read_export(std::string_view file_name, std::string bytes, const config::HrConfig& hr,
+                         const config::SafetyConfig& safety, const IntakeContext& context)
+{
+  IntakeResult result;
+  Report& report = result.report;
+  report.file_name = std::string(file_name);
+  report.sha256 = sha256_hex(bytes);
+  report.size = bytes.size();
+  report.mode = hr.mode;
+  report.checked_at = context.now != 0 ? context.now : static_cast<std::int64_t>(std::time(nullptr));
+
+  RowMapper mapper(hr); // throws ConfigError for a config the loader should have refused
+  const auto format = find_format(file_name, hr.format);
+  if (!format) {
+    fatal(report, "unknown_format",
+          fmt::format("cannot tell the format of \"{}\" from its name; name it .csv, .json, .jsonl "
+                      "or .ndjson, or set hr.format",
+                      file_name));
+  } else {
+    report.format = *format;
+  }
+
+  if (format) {
+    DecodedText decoded = decode_text(std::move(bytes), hr.encoding);
+    if (!decoded.ok) {
+      fatal(report, "decode_error", decoded.note);
+    } else {
+      report.encoding = decoded.encoding;
+      if (!decoded.note.empty()) {
+        report.add({0, {}, {}, Severity::info, "encoding", decoded.note});
+      }
+      MappingSink sink(mapper, report);
+      switch (*format) {
+      case config::HrFormat::json:
+        read_json_array(decoded.text, sink, report);
+        break;
+      case config::HrFormat::jsonl:
+        read_json_lines(decoded.text, sink, report);
+        break;
+      default:
+        read_csv(decoded.text, sink, report);
+        break;
+      }
+      decoded.text = std::string();
+
+      auto& rows = sink.rows();
+      auto& counts = report.counts;
+      counts.data_rows = sink.data_rows();
+      if (!report.has_fatal()) {
+        check_rows(rows, {hr.mode, hr.department_key, &mapper, &context}, report);
+        if (mapper.numeric_employee_numbers() > 0) {
+          report.add({0, mapper.column_of(Field::employee_no), {}, Severity::warning, "numeric_employee_no",
+                      fmt::format("{} employee number(s) are JSON numbers, not strings. A JSON number "
+                                  "cannot keep leading zeros: if HR's numbers have them (00123), these "
+                                  "rows will not match anyone. Export employee numbers as strings",
+                                  mapper.numeric_employee_numbers())});
+        }
+      }
+      std::unordered_set<std::string_view> employees;
+      for (auto& r : rows) {
+        if (!r.person.employee_no.empty()) {
+          employees.insert(r.person.employee_no);
+        }
+        if (r.ok) {
+          ++counts.accepted_rows;
+          ++(r.person.status == EmploymentStatus::active ? counts.active : counts.terminated);
+        } else if (!r.person.employee_no.empty()) {
+          result.roster.held_employee_nos.push_back(r.person.employee_no);
+        }
+      }
+      counts.employees = employees.size();
+      counts.invalid_rows = counts.data_rows - counts.accepted_rows;
+      counts.present = counts.active + result.roster.held_employee_nos.size();
+      if (!report.has_fatal()) {
+        apply_gates(report, safety, context);
+      }
+      if (!report.has_fatal()) {
+        result.roster.people.reserve(counts.accepted_rows);
+        for (auto& r : rows) {
+          if (r.ok) {
+            result.roster.people.push_back(std::move(r.person));
+          }
+        }
+      }
+    }
+  }
+
+  report.accepted = !report.has_fatal();
+  if (!report.accepted) {
+    result.roster = Roster{};
+    for (const auto& p : report.problems) {
+      if (p.severity == Severity::fatal) {
+        report.rejection_reasons.push_back(p.message);
+      }
+    }
+  }
+  std::stable_sort(report.problems.begin(), report.problems.end(),
+                   [](const Problem& a, const Problem& b) { return a.row < b.row; });
+  return result;
+}
+
+IntakeResult read_export_file(const std::filesystem::path& file, const config::HrConfig& hr,
+                              const config::SafetyConfig& safety, const IntakeContext& context)
+{
+  std::ifstream in(file, std::ios::binary);
+  if (!in) {
+    throw InputError(fmt::format("cannot open HR file {}: {}", file.string(), std::strerror(errno)));
+  }
+  std::string bytes;
+  in.seekg(0, std::ios::end);
+  const auto size = in.tellg();
+  in.seekg(0, std::ios::beg);
+  if (size > 0) {
+    bytes.resize(static_cast<std::size_t>(size));
+    in.read(bytes.data(), size);
+  }
+  if (!in) {
+    throw InputError(fmt::format("cannot read HR file {}: {}", file.string(), std::strerror(errno)));
+  }
+  return read_export(file.filename().string(), std::move(bytes), hr, safety, context);
+}
+
+} // namespace dirsync::hr

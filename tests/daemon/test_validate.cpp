@@ -1,0 +1,78 @@
+#include "common/json.hpp"
+#include "daemon/cli.hpp"
+#include "support/hr_fixtures.hpp"
+#include "support/scratch_dir.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <sstream>
+#include <vector>
+
+using namespace dirsync::testing;
+
+namespace {
+
+struct CliResult
+{
+  int code;
+  std::string out;
+  std::string err;
+};
+
+CliResult run(std::vector<std::string> args)
+{
+  std::vector<const char*> argv{"dirsync", "--log-level", "error"};
+  for (const auto& a : args) {
+    argv.push_back(a.c_str());
+  }
+  std::ostringstream out;
+  std::ostringstream err;
+  int code = dirsync::daemon::run_cli(static_cast<int>(argv.size()), argv.data(), out, err);
+  return {code, out.str(), err.str()};
+}
+
+} // namespace
+
+TEST_CASE("dirsync validate prints the report and exits 0 for an acceptable file", "[cli][validate]")
+{
+  ScratchDir dir;
+  const std::string content = std::string(k_hr_header) + "\n" + hr_row("001", 1) + "\n";
+  auto file = dir.write("employees.csv", content);
+  auto r = run({"validate", file.string()});
+  CHECK(r.code == 0);
+  CHECK(r.out.rfind("HR file employees.csv: ACCEPTED", 0) == 0);
+  // Honest about what it could not check without a database.
+  CHECK(r.out.find("shrink check") != std::string::npos);
+  CHECK(r.out.find("departments were not checked") != std::string::npos);
+  CHECK(read_file(file) == content); // changes nothing
+}
+
+TEST_CASE("dirsync validate exits 1 for a file that would be rejected", "[cli][validate]")
+{
+  ScratchDir dir;
+  auto file = dir.write("employees.csv", std::string(k_hr_header) + "\n");
+  auto r = run({"validate", file.string()});
+  CHECK(r.code == 1);
+  CHECK(r.out.rfind("HR file employees.csv: REJECTED", 0) == 0);
+  CHECK(dirsync::testing::read_file(file) == std::string(k_hr_header) + "\n");
+}
+
+TEST_CASE("dirsync validate --json prints the machine report only", "[cli][validate]")
+{
+  ScratchDir dir;
+  auto file = dir.write("e.csv", std::string(k_hr_header) + "\n" + hr_row("001", 1) + "\n" +
+                                   "002,李四,bad,,总部,,,,,在职\n" + hr_row("003", 3) + "\n");
+  auto r = run({"validate", "--json", file.string()});
+  CHECK(r.code == 0);
+  auto j = dirsync::json::parse(r.out);
+  CHECK(j.get_bool("accepted"));
+  CHECK(j.find("counts")->get_int("invalid_rows") == 1);
+}
+
+TEST_CASE("dirsync validate names a file it cannot read", "[cli][validate]")
+{
+  auto r = run({"validate", "/nonexistent/employees.csv"});
+  CHECK(r.code == 1);
+  CHECK(r.err.find("cannot open HR file /nonexistent/employees.csv") != std::string::npos);
+  CHECK(run({"validate"}).code == 2);
+}
