@@ -477,3 +477,38 @@ TEST_CASE("a configuration without a required mapping is a ConfigError", "[hr][i
     CHECK(std::string(e.what()).find("employee_no is required") != std::string::npos);
   }
 }
+
+TEST_CASE("intake of a large file maps rows in parallel with the same, ordered result", "[hr][intake]")
+{
+  // More rows than one batch (16384) and far more than the parallel threshold, with errors spread
+  // over the file: each must land on its own row, in row order.
+  constexpr int k_rows = 20'000;
+  std::string text(k_hr_header);
+  text += '\n';
+  for (int i = 1; i <= k_rows; ++i) {
+    std::string row = hr_row(fmt::format("{:06d}", i), i);
+    if (i % 7 == 0) {
+      row.replace(row.find('@'), 1, "#");
+    }
+    text += row + "\n";
+  }
+  auto r = intake("big.csv", text);
+  REQUIRE(r.report.accepted);
+  CHECK(r.roster.people.size() == k_rows - k_rows / 7);
+  std::vector<std::size_t> rows;
+  for (const auto& p : r.report.problems) {
+    if (p.code == "bad_email") {
+      CHECK(p.employee_no == fmt::format("{:06d}", p.row - 1));
+      rows.push_back(p.row);
+    }
+  }
+  REQUIRE(rows.size() == k_rows / 7);
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    CHECK(rows[i] == (i + 1) * 7 + 1);
+  }
+  for (std::size_t i = 0; i < r.roster.people.size(); ++i) {
+    if (i > 0) {
+      CHECK(r.roster.people[i].row > r.roster.people[i - 1].row);
+    }
+  }
+}
