@@ -512,3 +512,18 @@ TEST_CASE("intake of a large file maps rows in parallel with the same, ordered r
     }
   }
 }
+
+TEST_CASE("the sample export in examples/hr is accepted without errors or warnings", "[hr][intake]")
+{
+  const auto file = std::filesystem::path(DIRSYNC_SOURCE_DIR) / "examples/hr/employees-sample.csv";
+  hr::IntakeContext context;
+  context.now = 1;
+  auto r = hr::read_export_file(file, hr_config(), config::SafetyConfig{}, context);
+  REQUIRE(r.report.accepted);
+  CHECK(r.report.counts.errors == 0);
+  CHECK(r.report.counts.warnings == 0);
+  CHECK(r.report.counts.accepted_rows == 12);
+  CHECK(r.report.counts.terminated == 1);
+  CHECK(r.roster.people.at(3).job_title == "高级工程师, 数据库");
+  CHECK(r.roster.people.at(8).mobile == "+85251234567");
+}
