@@ -14,7 +14,9 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
-#include <fstream>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <thread>
 #include <unordered_set>
 
@@ -342,20 +344,39 @@ IntakeResult read_export(std::string_view file_name, std::string bytes, const co
 IntakeResult read_export_file(const std::filesystem::path& file, const config::HrConfig& hr,
                               const config::SafetyConfig& safety, const IntakeContext& context)
 {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) {
+  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
     throw InputError(fmt::format("cannot open HR file {}: {}", file.string(), std::strerror(errno)));
   }
   std::string bytes;
-  in.seekg(0, std::ios::end);
-  const auto size = in.tellg();
-  in.seekg(0, std::ios::beg);
-  if (size > 0) {
-    bytes.resize(static_cast<std::size_t>(size));
-    in.read(bytes.data(), size);
+  struct stat st{};
+  int error = 0;
+  if (::fstat(fd, &st) != 0) {
+    error = errno;
+  } else if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    throw InputError(fmt::format("cannot read HR file {}: it is not a regular file", file.string()));
+  } else {
+    bytes.reserve(static_cast<std::size_t>(st.st_size));
+    char buffer[1 << 16];
+    while (true) {
+      const ssize_t n = ::read(fd, buffer, sizeof buffer);
+      if (n < 0 && errno == EINTR) {
+        continue;
+      }
+      if (n < 0) {
+        error = errno;
+        break;
+      }
+      if (n == 0) {
+        break;
+      }
+      bytes.append(buffer, static_cast<std::size_t>(n));
+    }
   }
-  if (!in) {
-    throw InputError(fmt::format("cannot read HR file {}: {}", file.string(), std::strerror(errno)));
+  ::close(fd);
+  if (error != 0) {
+    throw InputError(fmt::format("cannot read HR file {}: {}", file.string(), std::strerror(error)));
   }
   return read_export(file.filename().string(), std::move(bytes), hr, safety, context);
 }

@@ -1,5 +1,6 @@
 #include "hr/intake.hpp"
 #include "support/hr_fixtures.hpp"
+#include "support/scratch_dir.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -526,4 +527,17 @@ TEST_CASE("the sample export in examples/hr is accepted without errors or warnin
   CHECK(r.report.counts.terminated == 1);
   CHECK(r.roster.people.at(3).job_title == "高级工程师, 数据库");
   CHECK(r.roster.people.at(8).mobile == "+85251234567");
+}
+
+TEST_CASE("read_export_file names a file it cannot read, and refuses a folder", "[hr][intake]")
+{
+  ScratchDir dir;
+  const config::HrConfig hr = hr_config();
+  CHECK_THROWS_WITH(hr::read_export_file(dir / "missing.csv", hr, {}, {}),
+                    Catch::Contains("cannot open HR file") && Catch::Contains("missing.csv"));
+  CHECK_THROWS_WITH(hr::read_export_file(dir.path(), hr, {}, {}), Catch::Contains("not a regular file"));
+  auto file = dir.write("e.csv", company(3));
+  auto r = hr::read_export_file(file, hr, {}, {});
+  CHECK(r.report.accepted);
+  CHECK(r.report.file_name == "e.csv");
 }
