@@ -149,12 +149,18 @@ ExitCode run_daemon(const Invocation& inv)
   SignalWatcher signals([&shutdown](int signal) { shutdown.on_stop(signal); },
                         [&shutdown] { shutdown.on_reload(); });
 
+  // The state folders exist under systemd (StateDirectory=); a hand-run daemon gets them made.
+  for (const auto& folder : {config.storage.database.parent_path(), config.hr.inbox}) {
+    std::error_code ec;
+    std::filesystem::create_directories(folder, ec);
+    if (ec) {
+      spdlog::warn("cannot create {}: {}", folder.string(), ec.message());
+    }
+  }
   InstanceLock lock(lock_path_for(config.storage.database));
   storage::Database db(config.storage.database);
   spdlog::info("database {} (schema version {})", config.storage.database.string(), db.schema_version());
 
-  std::error_code ec;
-  std::filesystem::create_directories(config.hr.inbox, ec);
   hr::Inbox inbox(config.hr.inbox, config.hr.archive, config.hr.rejected);
   InboxSource source(inbox);
   spdlog::info("watching the inbox {} ({} exports)", config.hr.inbox.string(),

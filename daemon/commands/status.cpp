@@ -22,13 +22,8 @@ void add_status_command(CLI::App& app, Invocation& inv, std::ostream& out)
   cmd->add_flag("--json", *json_output, "Print the status as JSON (the same as the daemon's /status)");
   cmd->callback([&inv, &out, json_output] {
     inv.action = [&inv, &out, json_output] {
-      // Status never talks to Feishu, so it must not need the app secret (an admin's shell does not
-      // have the daemon's systemd credential): when none is found, a marker stands in for it.
-      config::Environment env = config::Environment::from_process();
-      if (!env.app_secret) {
-        env.app_secret = "unused-by-dirsync-status";
-      }
-      const config::Config config = config::load_config(inv.config_path, env);
+      // Status never talks to Feishu: an admin's shell need not have the daemon's app secret.
+      const config::Config config = config::load_config(inv.config_path, config::SecretUse::optional);
       const json::Value status = build_status(config);
       if (*json_output) {
         out << status.dump_pretty() << '\n';
