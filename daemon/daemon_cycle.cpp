@@ -99,14 +99,10 @@ CycleSummary DaemonCycle::run(const CycleRequest& request)
     ++summary.hr_files_accepted;
     summary.text = fmt::format("HR file {} accepted ({} rows, {} invalid), moved to {}", report.file_name,
                                report.counts.data_rows, report.counts.invalid_rows, filed.file.string());
-    spdlog::info("HR file {} accepted: {} rows, {} invalid, {} warnings; report {}", report.file_name,
-                 report.counts.data_rows, report.counts.invalid_rows, report.counts.warnings,
-                 filed.report_txt.string());
   } else {
     ++summary.hr_files_rejected;
     const std::string reason = report.rejection_reasons.empty() ? "see the report" : report.rejection_reasons.front();
     summary.text = fmt::format("HR file {} rejected: {}; moved to {}", report.file_name, reason, filed.file.string());
-    spdlog::warn("HR file {} rejected: {}; report {}", report.file_name, reason, filed.report_txt.string());
   }
   return summary;
 }
