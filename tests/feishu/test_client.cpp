@@ -401,7 +401,7 @@ TEST_CASE("Client holds department-changing patches to 1 per second", "[feishu][
   CHECK(f.time.sleeps().empty());
   c.patch_user("ou_2", move);
   REQUIRE(f.time.sleeps().size() == 1);
-  CHECK(f.time.sleeps()[0] == 1s);
+  CHECK(f.time.sleeps()[0] == 1100ms);  // 1 s plus the limiter's margin
   CHECK(c.metrics().rate_limit_waits["user_patch"] == 1);
 }
 
@@ -414,8 +414,9 @@ TEST_CASE("Client applies configured rate limits", "[feishu][client]")
   for (int i = 0; i < 5; ++i) {
     c.get_user("ou_1");
   }
-  // Five gets at 2 per 10 s: the 3rd waits 10 s for the 1st to leave the window, the 5th another 10 s.
-  CHECK(f.time.sleeps() == std::vector<std::chrono::nanoseconds>{10s, 10s});
+  // Five gets at 2 per 10 s (held 10.25 s): the 3rd waits for the 1st to leave the window, the
+  // 5th for the 3rd.
+  CHECK(f.time.sleeps() == std::vector<std::chrono::nanoseconds>{10250ms, 10250ms});
 }
 
 TEST_CASE("Client rejects an unknown rate-limit name in its config", "[feishu][client]")
