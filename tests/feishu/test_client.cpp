@@ -111,6 +111,22 @@ TEST_CASE("Client renews the tenant token 3 minutes before it expires", "[feishu
   CHECK(auth_of(f.transport->requests().back()) == "Bearer t-fake-token-2");
 }
 
+TEST_CASE("Client takes the token after waiting for the rate limit, so a wait cannot outlast it", "[feishu][client]")
+{
+  Fixture f;
+  f.transport->token_expire = 10s;  // renewed after 5 s
+  f.config.rate_limits["user_get"] = {{1, std::chrono::seconds(10)}};
+  f.transport->set_handler([](const HttpRequest&) { return ok(json::Value::object({{"user", user_json("ou_1")}})); });
+  Client& c = f.make();
+  c.get_user("ou_1");
+  c.get_user("ou_1");  // waits 10.25 s for the limit; the first token is due for renewal by then
+  REQUIRE(f.time.sleeps().size() == 1);
+  auto api = f.transport->api_requests();
+  REQUIRE(api.size() == 2);
+  CHECK(auth_of(api[0]) == "Bearer t-fake-token-1");
+  CHECK(auth_of(api[1]) == "Bearer t-fake-token-2");
+}
+
 TEST_CASE("Client fetches a new token once when Feishu refuses the cached one, and retries", "[feishu][client]")
 {
   for (long long code : {99991661LL, 99991663LL, 99991664LL, 99991665LL}) {
