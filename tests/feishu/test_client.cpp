@@ -6,6 +6,7 @@
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <sstream>
 #include <thread>
@@ -145,6 +146,32 @@ TEST_CASE("Client fetches a new token once when Feishu refuses the cached one, a
       CHECK(f.time.sleeps().empty());
     }
   }
+}
+
+TEST_CASE("Client threads refused the same expired token share one new token", "[feishu][client]")
+{
+  Fixture f;
+  f.transport->set_handler([](const HttpRequest& r) {
+    if (auth_of(r) == "Bearer t-fake-token-1") {
+      return failure(400, 99991663, "Invalid access token for authorization");
+    }
+    return ok(json::Value::object({{"user", user_json("ou_1")}}));
+  });
+  Client& c = f.make();
+  std::vector<std::thread> threads;
+  std::atomic<int> succeeded{0};
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&] {
+      if (c.get_user("ou_1").open_id == "ou_1") {
+        ++succeeded;
+      }
+    });
+  }
+  for (auto& t : threads) {
+    t.join();
+  }
+  CHECK(succeeded == 8);
+  CHECK(f.transport->token_requests() == 2);
 }
 
 TEST_CASE("Client refreshes the token only once per request", "[feishu][client]")
