@@ -1,6 +1,7 @@
 #include "emulator/api.hpp"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <ctime>
 
@@ -486,6 +487,12 @@ HttpResponse Api::handle_open_api(const HttpRequest& request, const std::string&
       return json_response(200, json::Value::object({{"code", e.code()}, {"msg", e.msg()}, {"data", json::Value::object()}}));
     }
     return fail_with(e.http_status(), e.code(), e.msg());
+  } catch (const json::JsonError& e) {
+    // A body member of an unexpected shape that no check above caught.
+    return fail_with(400, 40001, std::string("invalid param: ") + e.what());
+  } catch (const std::exception& e) {
+    spdlog::error("{} {}: {}", request.method, request.path, e.what());
+    return fail_with(500, 40003, "internal error");
   }
 }
 
