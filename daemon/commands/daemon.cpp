@@ -107,6 +107,23 @@ struct Shutdown
   }
 };
 
+// Runs `f` when the scope ends, however it ends.
+template <typename F>
+class AtExit
+{
+public:
+  explicit AtExit(F f)
+    : m_f(std::move(f))
+  {
+  }
+  ~AtExit() { m_f(); }
+  AtExit(const AtExit&) = delete;
+  AtExit& operator=(const AtExit&) = delete;
+
+private:
+  F m_f;
+};
+
 HttpReply answer(const std::string& path, ServiceLoop& loop, DaemonCycle& cycle)
 {
   if (path == "/metrics") {
@@ -148,6 +165,8 @@ ExitCode run_daemon(const Invocation& inv)
   Shutdown shutdown;
   SignalWatcher signals([&shutdown](int signal) { shutdown.on_stop(signal); },
                         [&shutdown] { shutdown.on_reload(); });
+  // However start-up or the loop ends, a stop that is waiting for it is released.
+  const AtExit release_stop([&shutdown] { shutdown.finished(); });
 
   // The state folders exist under systemd (StateDirectory=); a hand-run daemon gets them made.
   for (const auto& folder : {config.storage.database.parent_path(), config.hr.inbox}) {
@@ -200,13 +219,12 @@ ExitCode run_daemon(const Invocation& inv)
   }
 
   shutdown.loop.store(&loop);
+  const AtExit forget_loop([&shutdown] { shutdown.loop.store(nullptr); });
   if (shutdown.requested.load()) {
     loop.request_stop();
   }
   loop.run();
   server.reset();
-  shutdown.loop.store(nullptr);
-  shutdown.finished();
   spdlog::info("stopped");
   return ExitCode::success;
 }
