@@ -43,6 +43,7 @@ public:
   {
   }
   bool stop_requested() const override { return m_loop.stop_requested(); }
+  const std::atomic<bool>& stop_flag() const override { return m_loop.m_stop; }
   void progress() override { m_loop.feed_watchdog(false); }
 
 private:
@@ -91,7 +92,12 @@ void ServiceLoop::run()
     milliseconds wait = duration_cast<milliseconds>(m_next_cycle - now) + milliseconds(1);
     if (m_options.watchdog_interval.count() > 0) {
       // Wake up when the next ping is due (feed_watchdog just ran, so that is in the future).
-      const auto until_ping = m_last_watchdog + m_options.watchdog_interval / 2 - now;
+      SteadyTime last_ping;
+      {
+        std::lock_guard lock(m_watchdog_mutex);
+        last_ping = m_last_watchdog;
+      }
+      const auto until_ping = last_ping + m_options.watchdog_interval / 2 - now;
       wait = std::min(wait, std::max(milliseconds(1), duration_cast<milliseconds>(until_ping)));
     }
     std::optional<std::filesystem::path> file = m_files.next(wait);
@@ -212,6 +218,7 @@ void ServiceLoop::feed_watchdog(bool force)
     return;
   }
   const SteadyTime now = m_options.clock();
+  std::lock_guard lock(m_watchdog_mutex);
   if (force || now - m_last_watchdog >= m_options.watchdog_interval / 2) {
     m_notifier.notify("WATCHDOG=1");
     m_last_watchdog = now;

@@ -47,12 +47,15 @@ struct CycleSummary
 };
 
 // Given to a running cycle: whether it should wrap up (finish the requests in flight, record its
-// journal, return), and a way to say it is still making progress during long work.
+// journal, return), and a way to say it is still making progress during long work. progress() may
+// be called from any thread (e.g. apply's workers); it feeds the watchdog when a ping is due.
 class CycleControl
 {
 public:
   virtual ~CycleControl() = default;
   virtual bool stop_requested() const = 0;
+  // The flag behind stop_requested(), for code that takes a `const std::atomic<bool>*`.
+  virtual const std::atomic<bool>& stop_flag() const = 0;
   virtual void progress() = 0;
 };
 
@@ -159,6 +162,7 @@ private:
   std::atomic<bool> m_stop{false};
   std::atomic<bool> m_reload{false};
   SteadyTime m_next_cycle{};
+  std::mutex m_watchdog_mutex; // guards m_last_watchdog: progress() may come from other threads
   SteadyTime m_last_watchdog{};
 };
 
