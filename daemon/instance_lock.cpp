@@ -95,7 +95,12 @@ std::optional<LockHolder> find_lock_holder(const std::filesystem::path& lock_fil
 {
   const int fd = ::open(lock_file.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
-    return std::nullopt;
+    if (errno == ENOENT) {
+      return std::nullopt;
+    }
+    throw Error(fmt::format("{}: cannot tell whether the daemon runs: {} (run this as root or as the user "
+                            "dirsync, or join the group dirsync)",
+                            lock_file.string(), std::strerror(errno)));
   }
   std::optional<LockHolder> holder;
   if (::flock(fd, LOCK_SH | LOCK_NB) == 0) {

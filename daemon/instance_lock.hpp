@@ -33,7 +33,8 @@ private:
 };
 
 // Whether a process holds the lock on `lock_file`, and its pid when it wrote one; nullopt when no
-// process holds it (or the file does not exist). Needs only read access to the file. It tests the
+// process holds it (or the file does not exist). Needs only read access to the file; throws Error
+// when the file exists but cannot be opened (so "not running" is never a guess). It tests the
 // lock with a shared, non-blocking flock that it drops at once; a daemon starting in that instant
 // retries for a moment rather than fail.
 struct LockHolder

@@ -99,11 +99,16 @@ json::Value inbox_json(const config::HrConfig& hr)
 json::Value daemon_json(const config::Config& config)
 {
   const fs::path lock = lock_path_for(config.storage.database);
-  const std::optional<LockHolder> holder = find_lock_holder(lock);
   json::Value d = json::Value::object();
-  d.set("running", holder.has_value());
-  if (holder && holder->pid) {
-    d.set("pid", static_cast<long long>(*holder->pid));
+  try {
+    const std::optional<LockHolder> holder = find_lock_holder(lock);
+    d.set("running", holder.has_value());
+    if (holder && holder->pid) {
+      d.set("pid", static_cast<long long>(*holder->pid));
+    }
+  } catch (const Error& e) {
+    d.set("running", nullptr); // unknown
+    d.set("error", e.what());
   }
   d.set("lock", lock.string());
   // The daemon's own record of its cycles, if it wrote one; stale when it no longer runs.
@@ -310,7 +315,9 @@ std::string status_text(const json::Value& status, std::int64_t now)
 {
   std::string out;
   const json::Value& d = *status.find("daemon");
-  if (d.get_bool("running")) {
+  if (d.find("running")->is_null()) {
+    out += fmt::format("Daemon:    unknown: {}\n", d.get_string("error"));
+  } else if (d.get_bool("running")) {
     out += fmt::format("Daemon:    running (pid {})\n", d.get_int("pid"));
   } else {
     out += "Daemon:    not running\n";

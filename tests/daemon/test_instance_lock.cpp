@@ -46,3 +46,12 @@ TEST_CASE("InstanceLock names the folder when the lock cannot be created", "[dae
   ScratchDir dir;
   CHECK_THROWS_WITH(InstanceLock(dir / "missing" / "mirror.db.lock"), Catch::Contains("cannot create the instance lock"));
 }
+
+TEST_CASE("find_lock_holder says so when it cannot read the lock instead of guessing", "[daemon]")
+{
+  ScratchDir dir;
+  // A lock that cannot be opened (for anyone, root included): its folder is a file.
+  const auto not_a_folder = dir.write("mirror.db", "");
+  CHECK_THROWS_WITH(find_lock_holder(not_a_folder / "mirror.db.lock"),
+                    Catch::Contains("cannot tell whether the daemon runs"));
+}
