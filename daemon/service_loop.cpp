@@ -85,8 +85,14 @@ void ServiceLoop::run()
     feed_watchdog(false);
     const SteadyTime now = m_options.clock();
     if (now >= m_next_cycle) {
-      // A due cycle takes a file that is already waiting.
-      run_cycle(m_files.next(milliseconds(0)));
+      // A due cycle takes the oldest file waiting (see the header).
+      std::optional<std::filesystem::path> file = take_waiting_file();
+      const bool ok = run_cycle(file);
+      if (file && !ok) {
+        m_waiting.push_front(std::move(*file));
+      } else if (ok && !m_waiting.empty()) {
+        m_next_cycle = m_options.clock();
+      }
       continue;
     }
     milliseconds wait = duration_cast<milliseconds>(m_next_cycle - now) + milliseconds(1);
@@ -106,7 +112,11 @@ void ServiceLoop::run()
       break;
     }
     if (file) {
-      run_cycle(std::move(file));
+      // At once, unless the loop is backing off after a failure: then it waits its turn.
+      m_waiting.push_back(std::move(*file));
+      if (stats().consecutive_failures == 0) {
+        m_next_cycle = m_options.clock();
+      }
     }
   }
   spdlog::info("stopping");
@@ -125,7 +135,21 @@ void ServiceLoop::request_reload()
   m_files.wake();
 }
 
-void ServiceLoop::run_cycle(std::optional<std::filesystem::path> file)
+std::optional<std::filesystem::path> ServiceLoop::take_waiting_file()
+{
+  while (!m_waiting.empty()) {
+    std::filesystem::path file = std::move(m_waiting.front());
+    m_waiting.pop_front();
+    std::error_code ec;
+    if (std::filesystem::exists(file, ec)) {
+      return file;
+    }
+    spdlog::info("{} is no longer in the inbox; skipped", file.string());
+  }
+  return m_files.next(milliseconds(0));
+}
+
+bool ServiceLoop::run_cycle(std::optional<std::filesystem::path> file)
 {
   const config::Config config = this->config();
   {
@@ -187,6 +211,7 @@ void ServiceLoop::run_cycle(std::optional<std::filesystem::path> file)
   if (m_options.after_cycle) {
     m_options.after_cycle();
   }
+  return summary.has_value();
 }
 
 void ServiceLoop::reload()

@@ -8,6 +8,11 @@
 // most the refresh interval) with up to 20 % jitter. Between cycles the loop waits on the file
 // source (the inbox): a file that arrives starts a cycle for that file at once, and a due cycle
 // also takes a file that is already waiting. Every cycle, for a file or not, restarts the interval.
+// HR files are processed in the order they came, and none is lost to a failure: a file whose cycle
+// failed (Feishu unreachable, the database locked) is tried again first after the backoff, and
+// files that arrive during a backoff wait for it rather than overtake the failed one (a newer full
+// export applied before an older one would be undone by it). A waiting file that vanished from the
+// inbox meanwhile is skipped.
 //
 // How it waits. FileSource::next(timeout) is the one place the loop sleeps; wake() cuts it short,
 // so request_stop() and request_reload() (safe from any thread) take effect at once. The wait is
@@ -27,6 +32,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <filesystem>
 #include <functional>
 #include <mutex>
@@ -144,7 +150,9 @@ public:
 private:
   class Control;
 
-  void run_cycle(std::optional<std::filesystem::path> file);
+  // Runs one cycle; whether it succeeded.
+  bool run_cycle(std::optional<std::filesystem::path> file);
+  std::optional<std::filesystem::path> take_waiting_file();
   void reload();
   void feed_watchdog(bool force);
   std::chrono::milliseconds jittered(std::chrono::milliseconds base, double spread);
@@ -162,6 +170,9 @@ private:
   std::atomic<bool> m_stop{false};
   std::atomic<bool> m_reload{false};
   SteadyTime m_next_cycle{};
+  // Files taken from the source but not processed yet, oldest first: one whose cycle failed (it
+  // is retried first), and those that arrived while the loop was backing off.
+  std::deque<std::filesystem::path> m_waiting;
   std::mutex m_watchdog_mutex; // guards m_last_watchdog: progress() may come from other threads
   SteadyTime m_last_watchdog{};
 };

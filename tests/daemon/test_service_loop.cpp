@@ -1,6 +1,7 @@
 #include "daemon/service_loop.hpp"
 
 #include "common/error.hpp"
+#include "support/scratch_dir.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -11,6 +12,7 @@
 
 using namespace dirsync;
 using namespace dirsync::daemon;
+using dirsync::testing::ScratchDir;
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
@@ -154,7 +156,9 @@ TEST_CASE("ServiceLoop runs a cycle at once, then one per refresh interval with 
 TEST_CASE("ServiceLoop starts a cycle for an HR file as soon as it arrives, and restarts the interval", "[daemon]")
 {
   Harness h;
-  h.source.arrive(25s, "/inbox/a.csv");
+  ScratchDir dir;
+  const fs::path file = dir.write("inbox/a.csv", "x");
+  h.source.arrive(25s, file);
   std::vector<CycleRecord> cycles;
   std::unique_ptr<ServiceLoop> loop;
   loop = std::make_unique<ServiceLoop>(
@@ -173,7 +177,7 @@ TEST_CASE("ServiceLoop starts a cycle for an HR file as soon as it arrives, and 
   CHECK_FALSE(cycles[0].file);
   CHECK(cycles[1].at == 25s);
   REQUIRE(cycles[1].file);
-  CHECK(*cycles[1].file == "/inbox/a.csv");
+  CHECK(*cycles[1].file == file);
   // The next scheduled cycle counts from the file's cycle, not from the first one.
   CHECK(cycles[2].at - cycles[1].at >= 57s);
   CHECK(loop->stats().hr_files_accepted == 1);
@@ -407,4 +411,71 @@ TEST_CASE("ServiceLoop health turns bad when the last success is older than two 
   const Health stale = loop->health();
   CHECK_FALSE(stale.healthy);
   CHECK_THAT(stale.reason, Catch::Contains("two refresh intervals"));
+}
+
+TEST_CASE("ServiceLoop retries a file whose cycle failed after the backoff, before files that came later",
+          "[daemon]")
+{
+  Harness h;
+  ScratchDir dir;
+  const fs::path first = dir.write("inbox/first.csv", "x");
+  const fs::path second = dir.write("inbox/second.csv", "x");
+  h.source.arrive(5s, first);
+  h.source.arrive(7s, second); // arrives during the backoff after first's failure
+  std::vector<CycleRecord> cycles;
+  std::unique_ptr<ServiceLoop> loop;
+  loop = std::make_unique<ServiceLoop>(
+    config_with_interval(60s),
+    [&](const CycleRequest& r) -> CycleSummary {
+      cycles.push_back({h.clock.elapsed(), r.hr_file});
+      if (cycles.size() == 2) {
+        throw ApiError({"GET /open-apis/contact/v3/departments/0/children", 0, 0, "connection refused", "", true});
+      }
+      if (cycles.size() == 4) {
+        loop->request_stop();
+      }
+      return CycleSummary{"ok", r.hr_file ? 1 : 0, 0};
+    },
+    h.source, h.notifier, h.options);
+  loop->run();
+
+  REQUIRE(cycles.size() == 4);
+  CHECK_FALSE(cycles[0].file);
+  REQUIRE(cycles[1].file);
+  CHECK(*cycles[1].file == first); // failed at 5 s
+  CHECK(cycles[1].at == 5s);
+  REQUIRE(cycles[2].file);
+  CHECK(*cycles[2].file == first); // retried first, after the backoff (10 s +- 20 %)
+  CHECK(cycles[2].at - cycles[1].at >= 8s);
+  REQUIRE(cycles[3].file);
+  CHECK(*cycles[3].file == second); // then the one that waited, at once
+  CHECK(cycles[3].at == cycles[2].at);
+}
+
+TEST_CASE("ServiceLoop skips a waiting file that vanished from the inbox", "[daemon]")
+{
+  Harness h;
+  ScratchDir dir;
+  const fs::path gone = dir.write("inbox/gone.csv", "x");
+  h.source.arrive(5s, gone);
+  std::vector<CycleRecord> cycles;
+  std::unique_ptr<ServiceLoop> loop;
+  loop = std::make_unique<ServiceLoop>(
+    config_with_interval(60s),
+    [&](const CycleRequest& r) -> CycleSummary {
+      cycles.push_back({h.clock.elapsed(), r.hr_file});
+      if (cycles.size() == 2) {
+        fs::remove(gone);
+        throw StorageError("database is locked");
+      }
+      if (cycles.size() == 3) {
+        loop->request_stop();
+      }
+      return CycleSummary{"ok", 0, 0};
+    },
+    h.source, h.notifier, h.options);
+  loop->run();
+  REQUIRE(cycles.size() == 3);
+  CHECK(cycles[1].file);
+  CHECK_FALSE(cycles[2].file); // the retry found nothing to retry
 }
