@@ -23,12 +23,16 @@ struct RateWindow
 
 struct FeishuConfig
 {
+  // https://..., or http:// to a loopback host (the emulator); never ends with '/'.
   std::string base_url = "https://open.feishu.cn"; // or https://open.larksuite.com, or the emulator
   std::string app_id;
   std::optional<std::filesystem::path> app_secret_file;
   // Resolved at load time from app_secret_file, $CREDENTIALS_DIRECTORY/app_secret or
   // DIRSYNC_APP_SECRET. Never log it: pass it through redact().
   std::string app_secret;
+  // Where the secret came from, for people ("file /etc/dirsync/app_secret", "systemd credential
+  // ...", "environment variable DIRSYNC_APP_SECRET"); never the secret itself.
+  std::string app_secret_source;
   std::chrono::milliseconds timeout{10'000};
   int max_in_flight = 8;  // concurrent requests
   int max_attempts = 5;   // per request, for failures a retry can help
@@ -111,19 +115,21 @@ struct HrConfig
   HrMode mode = HrMode::full;
   HrFormat format = HrFormat::auto_detect;
   HrEncoding encoding = HrEncoding::auto_detect;
-  std::string default_region = "CN"; // ISO 3166 region for mobiles without a country code
+  std::string default_region = "CN"; // ISO 3166 region for mobiles without a country code, upper-case
   DepartmentKey department_key = DepartmentKey::path;
   std::string department_separator = "/"; // between the levels of a department path
   // Our field name → the HR export's column name. Known fields: employee_no, name, en_name, email,
   // mobile, department, job_title, leader, employee_type, join_date, status, city, work_station,
-  // gender. employee_no, name and department are required, and at least one of email and mobile.
+  // gender. employee_no, name and department are required, and at least one of email and mobile;
+  // no two fields share a column. A `columns:` in the YAML replaces this default as a whole.
   std::map<std::string, std::string> columns{
     {"employee_no", "工号"},      {"name", "姓名"},          {"email", "邮箱"},
     {"mobile", "手机"},           {"department", "部门"},    {"job_title", "职务"},
     {"leader", "直属上级工号"},   {"employee_type", "员工类型"}, {"join_date", "入职日期"},
     {"status", "状态"}};
-  // Our field name → (HR value → our value). employee_type maps to an integer (as text), status
-  // to "active" or "terminated", gender to 0..3.
+  // Our field name → (HR value → our value). Fields: employee_type maps to a whole number >= 1
+  // (as decimal text), status to "active" or "terminated", gender to "0".."3". A field given in
+  // the YAML replaces that field's default map; the other fields keep theirs.
   std::map<std::string, std::map<std::string, std::string>> values{
     {"employee_type", {{"正式", "1"}, {"实习", "2"}, {"外包", "3"}, {"劳务", "4"}, {"顾问", "5"}}},
     {"status", {{"在职", "active"}, {"离职", "terminated"}}}};
@@ -131,17 +137,20 @@ struct HrConfig
 
 struct ServerConfig
 {
-  std::string listen = "127.0.0.1:9464"; // /metrics, /healthz, /status; empty disables
+  // HOST:PORT ("[::1]:9464" for IPv6) of /metrics, /healthz, /status; empty disables.
+  std::string listen = "127.0.0.1:9464";
 };
 
 struct LoggingConfig
 {
-  std::string level = "info";
+  std::string level = "info"; // trace, debug, info, warn, error, critical or off
 };
 
 struct Config
 {
-  std::filesystem::path source; // the file it was loaded from
+  std::filesystem::path source; // the file it was loaded from, absolute
+  // Relative paths in the YAML (storage.database, hr.inbox/archive/rejected, app_secret_file)
+  // are already resolved against the directory of `source` here.
   FeishuConfig feishu;
   StorageConfig storage;
   SyncConfig sync;

@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include <cstdlib>
 #include <ostream>
 
 namespace dirsync::daemon {
@@ -16,10 +17,16 @@ namespace dirsync::daemon {
 int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
 {
   Invocation inv;
+  // DIRSYNC_CONFIG replaces the default configuration path; --config still wins over it.
+  if (const char* env_config = std::getenv("DIRSYNC_CONFIG"); env_config != nullptr && *env_config != '\0') {
+    inv.config_path = env_config;
+  }
   CLI::App app("Keeps a Feishu (Lark) tenant's directory in step with the HR system.", "dirsync");
   app.require_subcommand(1);
+  app.fallthrough(); // global options may also follow the command: `dirsync check-config --config X`
   app.set_version_flag("--version", std::string("dirsync ") + std::string(version()));
-  app.add_option("-c,--config", inv.config_path, "Configuration file")
+  app.add_option("-c,--config", inv.config_path,
+                 "Configuration file (default: $DIRSYNC_CONFIG, else /etc/dirsync/dirsync.yaml)")
     ->capture_default_str()
     ->each([&inv](const std::string&) { inv.config_path_given = true; });
   app.add_option("--log-level", inv.log_level, "trace, debug, info, warn, error or off")
@@ -27,6 +34,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
       return try_parse_log_level(level) ? std::string() : "unknown log level \"" + level + "\"";
     });
 
+  add_check_config_command(app, inv, out);
   add_version_command(app, inv, out);
   add_validate_command(app, inv, out);
 

@@ -1,10 +1,15 @@
 // `dirsync validate FILE [--json]`: reads and checks an HR export exactly as the daemon would, prints
 // its report, and changes nothing (no database, no Feishu, the file stays where it is).
 //
-// Without a database, the checks that need one are skipped and the report says so: the shrink gate
-// (no last accepted export to compare with), departments (no mirror), and, in delta mode, leaders
-// who are not in the file.
+// The HR settings come from the configuration file, loaded and validated as for the daemon (a bad
+// configuration is exit 78). When no --config was given and the default file does not exist (a
+// workstation, say), the built-in settings of DESIGN.md §5 are used, with a warning.
+//
+// The database is not opened, so the checks that need it are skipped and the report says so: the
+// shrink gate (no last accepted export to compare with), departments (no mirror), and, in delta
+// mode, leaders who are not in the file.
 #include "config/config.hpp"
+#include "config/loader.hpp"
 #include "daemon/commands.hpp"
 #include "daemon/exit_code.hpp"
 #include "hr/intake.hpp"
@@ -25,14 +30,21 @@ struct ValidateOptions
   bool json = false;
 };
 
+config::Config load_for_validate(const Invocation& inv)
+{
+  std::error_code ec;
+  if (!inv.config_path_given && !std::filesystem::exists(inv.config_path, ec)) {
+    spdlog::warn("no configuration at {}: using the built-in HR settings (DESIGN.md §5); pass "
+                 "--config to use yours",
+                 inv.config_path.string());
+    return config::Config{};
+  }
+  return config::load_config(inv.config_path);
+}
+
 ExitCode run_validate(const ValidateOptions& options, const Invocation& inv, std::ostream& out)
 {
-  // The YAML loader is not part of this build yet: the command uses the built-in configuration
-  // (the defaults of config/config.hpp, which are DESIGN.md §5's mapping) and says so.
-  spdlog::warn("{} was not read: this build cannot load configuration files yet, so the built-in "
-               "HR settings (DESIGN.md §5) are used",
-               inv.config_path.string());
-  const config::Config cfg;
+  const config::Config cfg = load_for_validate(inv);
   hr::IntakeContext context;
   context.history_available = false;
   auto result = hr::read_export_file(options.file, cfg.hr, cfg.sync.safety, context);

@@ -76,3 +76,31 @@ TEST_CASE("dirsync validate names a file it cannot read", "[cli][validate]")
   CHECK(r.err.find("cannot open HR file /nonexistent/employees.csv") != std::string::npos);
   CHECK(run({"validate"}).code == 2);
 }
+
+TEST_CASE("dirsync validate --config uses the HR settings of that file", "[cli][validate]")
+{
+  ScratchDir dir;
+  auto secret = dir.write("conf/secret", "s3cret\n");
+  std::filesystem::permissions(secret, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
+                               std::filesystem::perm_options::replace);
+  auto config = dir.write("conf/dirsync.yaml", "feishu:\n"
+                                               "  app_id: cli_test\n"
+                                               "  app_secret_file: secret\n"
+                                               "hr:\n"
+                                               "  mode: delta\n"
+                                               "  columns: { employee_no: EmpNo, name: Name, email: Email, department: Dept }\n");
+  auto file = dir.write("delta.csv", "EmpNo,Name,Email,Dept\n007,Bond,James.Bond@Example.com,MI6/00\n");
+  auto r = run({"--config", config.string(), "validate", "--json", file.string()});
+  REQUIRE(r.code == 0);
+  auto j = dirsync::json::parse(r.out);
+  CHECK(j.get_string("mode") == "delta");
+  CHECK(j.find("counts")->get_int("accepted_rows") == 1);
+
+  // The built-in mapping would have rejected the file for its columns.
+  auto builtin = run({"validate", file.string()});
+  CHECK(builtin.code == 1);
+  CHECK(builtin.out.find("the file lacks the column(s)") != std::string::npos);
+
+  auto bad = dir.write("conf/bad.yaml", "hr:\n  colums: {}\n");
+  CHECK(run({"--config", bad.string(), "validate", file.string()}).code == 78);
+}
