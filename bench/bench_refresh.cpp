@@ -24,6 +24,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -166,5 +167,21 @@ int main(int argc, char** argv)
                            users_seconds > 0 ? 100.0 * ideal_seconds / users_seconds : 0.0);
   std::cout << fmt::format("peak memory       {} MiB (RSS before the refresh {} MiB)\n", peak / 1024,
                            rss_before / 1024);
-  return outcome.run.result == dirsync::storage::RefreshResult::ok ? 0 : 1;
+  if (outcome.run.result != dirsync::storage::RefreshResult::ok) {
+    return 1;
+  }
+
+  // The steady state: the same tenant again, compared user by user with the mirror (no changes).
+  options.on_progress = {};
+  reset_peak_memory();
+  const long rss_again = status_kib("VmRSS");
+  const auto again_start = Clock::now();
+  const auto again = dirsync::sync::refresh_mirror(client, db, config, options);
+  std::cout << fmt::format("second refresh    {}: {:.1f} s (writing SQLite {:.1f} s), {} changed; peak memory {} MiB "
+                           "(RSS before {} MiB)\n",
+                           dirsync::storage::to_string(again.run.result), seconds(Clock::now() - again_start),
+                           static_cast<double>(again.writing_time.count()) / 1000.0, again.run.users_changed,
+                           status_kib("VmHWM") / 1024, rss_again / 1024);
+  std::cout << fmt::format("database          {} MiB\n", std::filesystem::file_size(config.storage.database) / (1024 * 1024));
+  return again.run.result == dirsync::storage::RefreshResult::ok ? 0 : 1;
 }

@@ -1,8 +1,8 @@
 // Writing and reading the mirror.
 //
-// apply_refresh() works in one IMMEDIATE transaction. It first loads what it compares against:
-// each user's mirror state and current history version (the user_history row with valid_to
-// NULL), the active departments, the job titles and units. Then it upserts every listed
+// apply_refresh() works in one IMMEDIATE transaction. It compares each listed user with what the
+// mirror holds of them (their mirror state and current history version, the user_history row with
+// valid_to NULL), looked up one at a time by index. It upserts every listed
 // department and user (memberships replaced per user), closes and opens history versions where a
 // user's version changed, marks the users the refresh no longer lists (resigned or out of scope)
 // and the departments it no longer lists (out of scope), replaces job titles, units and their
@@ -367,44 +367,40 @@ private:
   SQLite::Statement m_set_state;
 };
 
-// Every user the mirror has, with their current version.
-std::unordered_map<std::string, KnownUser> load_known_users(SQLite::Database& sql)
+// What the mirror holds of a user, looked up one user at a time (by primary key and by the
+// one-current-version index), so that a refresh of 100k users does not hold them all in memory twice.
+class KnownUsers
 {
-  std::unordered_map<std::string, KnownUser> known;
-  SQLite::Statement users(sql, "SELECT open_id, mirror_state FROM users");
-  while (users.executeStep()) {
-    known[users.getColumn(0).getString()].mirror_state = users.getColumn(1).getString();
+public:
+  explicit KnownUsers(SQLite::Database& sql)
+    : m_user(sql, "SELECT mirror_state FROM users WHERE open_id = ?"),
+      m_version(sql, fmt::format("SELECT id, {} FROM user_history WHERE open_id = ? AND valid_to IS NULL",
+                                 k_version_columns))
+  {
   }
-  SQLite::Statement versions(
-    sql, fmt::format("SELECT id, open_id, {} FROM user_history WHERE valid_to IS NULL", k_version_columns));
-  while (versions.executeStep()) {
-    const auto it = known.find(versions.getColumn(1).getString());
-    if (it != known.end()) {
-      it->second.history_id = versions.getColumn(0).getInt64();
-      it->second.version = read_version(versions, 2);
-    }
-  }
-  return known;
-}
 
-std::optional<KnownUser> load_known_user(SQLite::Database& sql, const std::string& open_id)
-{
-  SQLite::Statement user(sql, "SELECT mirror_state FROM users WHERE open_id = ?");
-  user.bind(1, open_id);
-  if (!user.executeStep()) {
-    return std::nullopt;
+  std::optional<KnownUser> find(const std::string& open_id)
+  {
+    m_user.reset();
+    m_user.bind(1, open_id);
+    if (!m_user.executeStep()) {
+      return std::nullopt;
+    }
+    KnownUser known;
+    known.mirror_state = m_user.getColumn(0).getString();
+    m_version.reset();
+    m_version.bind(1, open_id);
+    if (m_version.executeStep()) {
+      known.history_id = m_version.getColumn(0).getInt64();
+      known.version = read_version(m_version, 1);
+    }
+    return known;
   }
-  KnownUser known;
-  known.mirror_state = user.getColumn(0).getString();
-  SQLite::Statement version(
-    sql, fmt::format("SELECT id, {} FROM user_history WHERE open_id = ? AND valid_to IS NULL", k_version_columns));
-  version.bind(1, open_id);
-  if (version.executeStep()) {
-    known.history_id = version.getColumn(0).getInt64();
-    known.version = read_version(version, 1);
-  }
-  return known;
-}
+
+private:
+  SQLite::Statement m_user;
+  SQLite::Statement m_version;
+};
 
 void write_departments(SQLite::Database& sql, const std::vector<feishu::Department>& departments, std::int64_t now)
 {
@@ -702,16 +698,17 @@ RefreshRun MirrorStore::apply_refresh(std::int64_t run_id, const PagedTenant& te
   auto& sql = SqliteAccess::connection(m_db);
   guarded(m_db, fmt::format("writing refresh {} into the mirror", run_id), [&] {
     Transaction tx(m_db);
-    const auto known = load_known_users(sql);
+    KnownUsers known(sql);
     write_departments(sql, tenant.departments, now);
     const auto paths = department_paths(tenant.departments);
 
     MirrorWriter writer(sql, run_id, now);
     std::int64_t added = 0;
     std::int64_t changed = 0;
-    for (const auto& user : tenant.users) {
-      const auto it = known.find(user.open_id);
-      const KnownUser* k = it == known.end() ? nullptr : &it->second;
+    for (const auto& text : tenant.users) {
+      const feishu::User user = feishu::decode_user(json::parse(text));
+      const auto found = known.find(user.open_id);
+      const KnownUser* k = found ? &*found : nullptr;
       const bool versioned = writer.write_user(user, MirrorState::active, path_of(paths, choose_primary_department(user)), k);
       if (k == nullptr) {
         ++added;
@@ -721,8 +718,8 @@ RefreshRun MirrorStore::apply_refresh(std::int64_t run_id, const PagedTenant& te
     }
     std::int64_t resigned = 0;
     for (const auto& user : tenant.resigned) {
-      const auto it = known.find(user.open_id);
-      const KnownUser* k = it == known.end() ? nullptr : &it->second;
+      const auto found = known.find(user.open_id);
+      const KnownUser* k = found ? &*found : nullptr;
       if (k == nullptr || k->mirror_state != "resigned") {
         ++resigned;
       }
@@ -730,12 +727,12 @@ RefreshRun MirrorStore::apply_refresh(std::int64_t run_id, const PagedTenant& te
     }
     std::int64_t out_of_scope = 0;
     for (const auto& open_id : tenant.out_of_scope) {
-      const auto it = known.find(open_id);
-      if (it == known.end() || it->second.mirror_state == "out_of_scope") {
+      const auto found = known.find(open_id);
+      if (!found || found->mirror_state == "out_of_scope") {
         continue;
       }
       ++out_of_scope;
-      writer.set_state(open_id, MirrorState::out_of_scope, it->second);
+      writer.set_state(open_id, MirrorState::out_of_scope, *found);
     }
     write_job_titles(sql, tenant.job_titles, now);
     write_units(sql, tenant.units, tenant.unit_departments, now);
@@ -972,7 +969,7 @@ void MirrorStore::upsert_user(const feishu::User& user, std::int64_t now)
   auto& sql = SqliteAccess::connection(m_db);
   guarded(m_db, fmt::format("storing user {}", user.open_id), [&] {
     in_transaction(m_db, [&] {
-      const auto known = load_known_user(sql, user.open_id);
+      const auto known = KnownUsers(sql).find(user.open_id);
       const auto paths = stored_department_paths(sql);
       MirrorWriter writer(sql, std::nullopt, now);
       const MirrorState state = user.status.is_resigned ? MirrorState::resigned : MirrorState::active;
@@ -986,7 +983,7 @@ void MirrorStore::mark_resigned(const std::string& open_id, std::int64_t now)
   auto& sql = SqliteAccess::connection(m_db);
   guarded(m_db, fmt::format("marking user {} resigned", open_id), [&] {
     in_transaction(m_db, [&] {
-      const auto known = load_known_user(sql, open_id);
+      const auto known = KnownUsers(sql).find(open_id);
       if (!known) {
         return;
       }

@@ -18,6 +18,7 @@
 #include "storage/mirror.hpp"
 
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <string>
 #include <vector>
@@ -28,7 +29,9 @@ namespace dirsync::storage {
 struct PagedTenant
 {
   std::vector<feishu::Department> departments; // every department listed (the root is implicit)
-  std::vector<feishu::User> users;             // listed users, one per open_id
+  // Listed users, one per open_id, each the JSON object Feishu returned (feishu::User::raw). They
+  // are decoded one at a time as they are written: 100k decoded users would take twice the memory.
+  std::deque<std::string> users;
   // Users that were active in the mirror, are no longer listed, and that batch get answered as
   // resigned: they become mirror_state 'resigned'.
   std::vector<feishu::User> resigned;

@@ -10,8 +10,8 @@
 //      all (out of scope);
 //   4. job titles, units and each unit's departments;
 //   5. the gate, then one write (storage::MirrorStore::apply_refresh) or only the run's row.
-// Memory: the paged users are held once, with their decoded avatar, licence and custom-attribute
-// members dropped (they stay in raw, which the mirror stores).
+// Memory: the paged users are held once, as the JSON text Feishu sent (about 1.4 KB each), and
+// decoded again one at a time when they are written.
 #include "sync/refresh.hpp"
 
 #include "common/error.hpp"
@@ -85,18 +85,6 @@ void for_each_parallel(std::size_t count, int workers, const std::function<void(
 }
 
 // Drops the decoded members the mirror does not use; raw keeps them.
-void slim(feishu::User& user)
-{
-  user.avatar = {};
-  user.avatar_key.clear();
-  user.custom_attrs.clear();
-  user.custom_attrs.shrink_to_fit();
-  user.assign_info.clear();
-  user.assign_info.shrink_to_fit();
-  user.subscription_ids.clear();
-  user.subscription_ids.shrink_to_fit();
-}
-
 std::uint64_t total(const std::map<std::pair<std::string, std::string>, std::uint64_t>& counts)
 {
   std::uint64_t sum = 0;
@@ -170,9 +158,9 @@ public:
           if (user.open_id.empty() || m_users.contains(user.open_id)) {
             continue;
           }
-          slim(user);
-          m_users.emplace(user.open_id, m_tenant.users.size());
-          m_tenant.users.push_back(std::move(user));
+          m_users.insert(user.open_id);
+          user.raw.shrink_to_fit(); // built by appending: up to twice the capacity it needs
+          m_tenant.users.push_back(std::move(user.raw));
         }
         m_progress.users = m_tenant.users.size();
         report();
@@ -205,7 +193,6 @@ public:
       auto users = m_client.batch_get_users(std::vector<std::string>(first, last));
       std::lock_guard lock(m_mutex);
       for (auto& u : users) {
-        slim(u);
         found.emplace(u.open_id, std::move(u));
       }
     });
@@ -217,8 +204,8 @@ public:
         m_tenant.resigned.push_back(std::move(it->second));
       } else {
         // Visible and not resigned, but in no listing (moved while we paged): still here.
-        m_users.emplace(id, m_tenant.users.size());
-        m_tenant.users.push_back(std::move(it->second));
+        m_users.insert(id);
+        m_tenant.users.push_back(std::move(it->second.raw));
       }
     }
   }
@@ -309,7 +296,7 @@ private:
   std::mutex m_mutex;
   storage::PagedTenant m_tenant;
   std::unordered_set<std::string> m_departments_seen;
-  std::unordered_map<std::string, std::size_t> m_users; // open_id → index in m_tenant.users
+  std::unordered_set<std::string> m_users; // open_ids of m_tenant.users
   RefreshProgress m_progress;
   std::atomic<bool> m_anything_read{false};
 };

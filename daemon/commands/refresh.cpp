@@ -54,7 +54,8 @@ class ProgressDisplay
 {
 public:
   ProgressDisplay()
-    : m_tty(isatty(STDERR_FILENO) == 1)
+    : m_tty(isatty(STDERR_FILENO) == 1),
+      m_last(std::chrono::steady_clock::now())
   {
   }
   ~ProgressDisplay() { clear(); }
@@ -67,7 +68,7 @@ public:
     const bool new_stage = p.stage != m_stage;
     m_stage = p.stage;
     if (m_tty) {
-      if (new_stage || now - m_last >= std::chrono::milliseconds(200)) {
+      if (new_stage || !m_drawn || now - m_last >= std::chrono::milliseconds(200)) {
         m_last = now;
         const std::string line = describe(p);
         std::fprintf(stderr, "\r%s\033[K", line.c_str());
@@ -93,7 +94,7 @@ private:
   bool m_tty;
   bool m_drawn = false;
   std::string m_stage;
-  std::chrono::steady_clock::time_point m_last{};
+  std::chrono::steady_clock::time_point m_last;
 };
 
 ExitCode run_refresh(const RefreshCommandOptions& options, const Invocation& inv, std::ostream& out)

@@ -34,13 +34,54 @@ feishu::User user(std::string open_id, std::string name, std::vector<std::string
   return u;
 }
 
-PagedTenant small_tenant()
+// A user as the JSON Feishu would send (what PagedTenant::users holds).
+std::string raw_of(const feishu::User& u)
 {
-  PagedTenant t;
+  json::Value v = json::Value::object({{"open_id", u.open_id},
+                                       {"name", u.name},
+                                       {"department_ids", json::Value::string_array(u.department_ids)},
+                                       {"job_title", u.job_title},
+                                       {"employee_type", u.employee_type},
+                                       {"leader_user_id", u.leader_user_id},
+                                       {"city", u.city}});
+  json::Array orders;
+  for (const auto& o : u.orders) {
+    orders.push_back(json::Value::object({{"department_id", o.department_id},
+                                          {"user_order", o.user_order},
+                                          {"department_order", o.department_order},
+                                          {"is_primary_dept", o.is_primary_dept}}));
+  }
+  v.set("orders", json::Value(std::move(orders)));
+  v.set("status", json::Value::object({{"is_resigned", u.status.is_resigned},
+                                       {"is_activated", u.status.is_activated},
+                                       {"is_frozen", u.status.is_frozen}}));
+  return v.dump();
+}
+
+// A tenant whose users are still decoded, so tests can change them before building the PagedTenant.
+struct Fixture
+{
+  PagedTenant paged;
+  std::vector<feishu::User> users;
+
+  PagedTenant build() const
+  {
+    PagedTenant t = paged;
+    for (const auto& u : users) {
+      t.users.push_back(raw_of(u));
+    }
+    return t;
+  }
+};
+
+Fixture small_tenant()
+{
+  Fixture f;
+  auto& t = f.paged;
   t.departments = {department("od-1", "0", "总部"), department("od-2", "od-1", "技术部")};
-  t.users = {user("ou_a", "张三", {"od-2"}), user("ou_b", "李四", {"od-1", "od-2"})};
-  t.users[1].orders = {{"od-1", 0, 1, false}, {"od-2", 0, 0, true}};
-  t.users[0].leader_user_id = "ou_b";
+  f.users = {user("ou_a", "张三", {"od-2"}), user("ou_b", "李四", {"od-1", "od-2"})};
+  f.users[1].orders = {{"od-1", 0, 1, false}, {"od-2", 0, 0, true}};
+  f.users[0].leader_user_id = "ou_b";
   feishu::JobTitle title;
   title.job_title_id = "JT01";
   title.name = "工程师";
@@ -55,7 +96,7 @@ PagedTenant small_tenant()
   binding.unit_id = "U1";
   binding.department_id = "od-2";
   t.unit_departments = {binding};
-  return t;
+  return f;
 }
 
 // Times near now, so that views limited to recent days (v_recent_changes) show them.
@@ -88,7 +129,7 @@ TEST_CASE("MirrorStore::apply_refresh writes the tenant, its memberships and a f
   Database db(dir / "mirror.db");
   MirrorStore store(db);
   const auto run_id = store.begin_refresh(at(1000), "http://127.0.0.1:1", "cli_test");
-  const auto run = store.apply_refresh(run_id, small_tenant(), at(1010), {42, 3});
+  const auto run = store.apply_refresh(run_id, small_tenant().build(), at(1010), {42, 3});
 
   CHECK(run.result == RefreshResult::ok);
   CHECK(run.users_seen == 2);
@@ -113,12 +154,12 @@ TEST_CASE("MirrorStore::apply_refresh records a new version only for users that 
   testing::ScratchDir dir;
   Database db(dir / "mirror.db");
   MirrorStore store(db);
-  store.apply_refresh(store.begin_refresh(at(1000), "u", "a"), small_tenant(), at(1000), {});
+  store.apply_refresh(store.begin_refresh(at(1000), "u", "a"), small_tenant().build(), at(1000), {});
 
   auto tenant = small_tenant();
   tenant.users[0].job_title = "经理";
-  tenant.departments[1].name = "研发部"; // renames ou_b's primary department too
-  const auto run = store.apply_refresh(store.begin_refresh(at(2000), "u", "a"), tenant, at(2000), {});
+  tenant.paged.departments[1].name = "研发部"; // renames ou_b's primary department too
+  const auto run = store.apply_refresh(store.begin_refresh(at(2000), "u", "a"), tenant.build(), at(2000), {});
 
   CHECK(run.users_added == 0);
   CHECK(run.users_changed == 2);
@@ -131,7 +172,7 @@ TEST_CASE("MirrorStore::apply_refresh records a new version only for users that 
         "department, job_title");
 
   // The same tenant again: nothing changed.
-  const auto again = store.apply_refresh(store.begin_refresh(at(3000), "u", "a"), tenant, at(3000), {});
+  const auto again = store.apply_refresh(store.begin_refresh(at(3000), "u", "a"), tenant.build(), at(3000), {});
   CHECK(again.users_changed == 0);
   CHECK(count(db, "SELECT count(*) FROM user_history") == 4);
 }
@@ -143,16 +184,16 @@ TEST_CASE("MirrorStore::apply_refresh marks leavers resigned or out of scope and
   MirrorStore store(db);
   auto tenant = small_tenant();
   tenant.users.push_back(user("ou_c", "王五", {"od-2"}));
-  store.apply_refresh(store.begin_refresh(at(1000), "u", "a"), tenant, at(1000), {});
+  store.apply_refresh(store.begin_refresh(at(1000), "u", "a"), tenant.build(), at(1000), {});
 
   auto later = small_tenant();
   later.users.erase(later.users.begin()); // ou_a resigned
   auto gone = user("ou_a", "张三", {});
   gone.status.is_resigned = true;
-  later.resigned = {gone};
-  later.out_of_scope = {"ou_c"};
-  later.departments.pop_back(); // od-2 is no longer visible
-  const auto run = store.apply_refresh(store.begin_refresh(at(2000), "u", "a"), later, at(2000), {});
+  later.paged.resigned = {gone};
+  later.paged.out_of_scope = {"ou_c"};
+  later.paged.departments.pop_back(); // od-2 is no longer visible
+  const auto run = store.apply_refresh(store.begin_refresh(at(2000), "u", "a"), later.build(), at(2000), {});
 
   CHECK(run.users_resigned == 1);
   CHECK(run.users_out_of_scope == 1);
@@ -166,8 +207,8 @@ TEST_CASE("MirrorStore::apply_refresh marks leavers resigned or out of scope and
   CHECK(text(db, "SELECT change FROM v_recent_changes WHERE open_id = 'ou_a' ORDER BY at DESC LIMIT 1") == "resigned");
 
   // Seen resigned again: still the first time it was seen so.
-  later.out_of_scope.clear();
-  store.apply_refresh(store.begin_refresh(at(3000), "u", "a"), later, at(3000), {});
+  later.paged.out_of_scope.clear();
+  store.apply_refresh(store.begin_refresh(at(3000), "u", "a"), later.build(), at(3000), {});
   CHECK(count(db, "SELECT resigned_seen_at FROM users WHERE open_id = 'ou_a'") == at(2000));
   CHECK(count(db, "SELECT count(*) FROM users") == 3);
 }
@@ -177,7 +218,7 @@ TEST_CASE("MirrorStore::finish_refresh records an untrusted run and nothing else
   testing::ScratchDir dir;
   Database db(dir / "mirror.db");
   MirrorStore store(db);
-  const auto ok_id = store.apply_refresh(store.begin_refresh(at(1000), "u", "a"), small_tenant(), at(1000), {}).id;
+  const auto ok_id = store.apply_refresh(store.begin_refresh(at(1000), "u", "a"), small_tenant().build(), at(1000), {}).id;
   const auto before = count(db, "SELECT count(*) FROM user_history");
 
   const auto id = store.begin_refresh(at(2000), "u", "a");
@@ -205,7 +246,7 @@ TEST_CASE("MirrorStore::load_snapshot gives users with their primary department 
   Database db(dir / "mirror.db");
   MirrorStore store(db);
   CHECK(store.load_snapshot().refresh.id == 0);
-  store.apply_refresh(store.begin_refresh(at(1000), "u", "a"), small_tenant(), at(1000), {});
+  store.apply_refresh(store.begin_refresh(at(1000), "u", "a"), small_tenant().build(), at(1000), {});
   const auto snapshot = store.load_snapshot();
 
   CHECK(snapshot.refresh.result == RefreshResult::ok);
@@ -232,7 +273,7 @@ TEST_CASE("MirrorStore::upsert_user records an API answer with history, in the c
   testing::ScratchDir dir;
   Database db(dir / "mirror.db");
   MirrorStore store(db);
-  store.apply_refresh(store.begin_refresh(at(1000), "u", "a"), small_tenant(), at(1000), {});
+  store.apply_refresh(store.begin_refresh(at(1000), "u", "a"), small_tenant().build(), at(1000), {});
 
   SECTION("a new user, alone")
   {

@@ -454,10 +454,7 @@ TEST_CASE("refresh_mirror leaves the mirror intact when the emulator fails reque
   // The mirror as a trusted refresh left it, written directly (the flaky emulator would not let one finish).
   storage::MirrorStore store(rig.db);
   storage::PagedTenant known;
-  feishu::User u;
-  u.open_id = "ou_known";
-  u.name = "已知";
-  known.users.push_back(u);
+  known.users.push_back(R"({"open_id": "ou_known", "name": "已知"})");
   store.apply_refresh(store.begin_refresh(1, "x", "y"), known, 2, {});
   const auto before = dump_mirror(rig.db);
 
