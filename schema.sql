@@ -421,7 +421,7 @@ CREATE VIEW v_departments AS
          p.path,
          p.depth,
          d.parent_open_department_id,
-         parent.name AS parent_name,
+         nullif(parent.name, '') AS parent_name,  -- NULL under the root, whose name Feishu does not list
          d.leader_open_id,
          leader.name AS leader_name,
          unit.name AS unit,
