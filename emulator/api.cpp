@@ -1,6 +1,7 @@
 #include "emulator/api.hpp"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <ctime>
 
@@ -45,7 +46,7 @@ HttpResponse json_response(int status, const json::Value& body)
 
 } // namespace
 
-std::optional<std::string> percent_decode(std::string_view text, bool plus_is_space)
+std::optional<std::string> try_percent_decode(std::string_view text, bool plus_is_space)
 {
   std::string out;
   out.reserve(text.size());
@@ -95,9 +96,9 @@ std::vector<std::pair<std::string, std::string>> parse_query(std::string_view qu
     const auto part = query.substr(start, end - start);
     if (!part.empty()) {
       const auto eq = part.find('=');
-      const auto name = percent_decode(part.substr(0, eq), true);
+      const auto name = try_percent_decode(part.substr(0, eq), true);
       const auto value =
-        eq == std::string_view::npos ? std::optional<std::string>("") : percent_decode(part.substr(eq + 1), true);
+        eq == std::string_view::npos ? std::optional<std::string>("") : try_percent_decode(part.substr(eq + 1), true);
       if (name && value) {
         out.emplace_back(*name, *value);
       }
@@ -130,7 +131,8 @@ std::vector<std::string> Api::Call::all(std::string_view name) const
 
 Api::Api(Options options, const json::Value& seed)
   : m_options(std::move(options)),
-    m_tenant(Tenant::Options{m_options.token_ttl, m_options.random_seed, m_options.wall_clock}),
+    m_tenant(Tenant::Options{m_options.token_ttl, m_options.random_seed, m_options.wall_clock,
+                             m_options.fetch_child_limit}),
     m_limiter(m_options.rate_limit_scale),
     m_fault_random(m_options.random_seed ^ 0x5eed5eed5eed5eedULL)
 {
@@ -296,10 +298,12 @@ HttpResponse Api::error_response(int http_status, long long code, const std::str
 HttpResponse Api::handle(const HttpRequest& request)
 {
   std::lock_guard lock(m_mutex);
-  if (request.path.starts_with("/_emulator/")) {
-    return handle_control(request);
-  }
   const std::string log_id = new_log_id();
+  if (request.path.starts_with("/_emulator/")) {
+    auto response = handle_control(request);
+    response.headers.emplace_back("X-Tt-Logid", log_id);
+    return response;
+  }
   HttpResponse response;
 
   // Faults first: they stand for failures between the client and the service.
@@ -369,7 +373,7 @@ HttpResponse Api::handle_open_api(const HttpRequest& request, const std::string&
   // Match the route: decode each path segment, then compare with the patterns.
   std::vector<std::string> segments;
   for (const auto& raw : split_path(request.path)) {
-    auto decoded = percent_decode(raw, false);
+    auto decoded = try_percent_decode(raw, false);
     segments.push_back(decoded ? *decoded : raw);
   }
   const Route* found = nullptr;
@@ -470,7 +474,12 @@ HttpResponse Api::handle_open_api(const HttpRequest& request, const std::string&
     }
     json::Value data = found->run(*this, call);
     count(found->endpoint, "200");
-    return json_response(200, json::Value::object({{"code", 0}, {"msg", "success"}, {"data", std::move(data)}}));
+    // Built member by member: an initializer list would copy `data`, which can be 50 users.
+    json::Object envelope;
+    envelope.emplace_back("code", 0);
+    envelope.emplace_back("msg", "success");
+    envelope.emplace_back("data", std::move(data));
+    return json_response(200, json::Value(std::move(envelope)));
   } catch (const ApiFailure& e) {
     // Failures answered with HTTP 200 (authen user_info) keep the plain envelope.
     if (e.http_status() == 200) {
@@ -478,6 +487,12 @@ HttpResponse Api::handle_open_api(const HttpRequest& request, const std::string&
       return json_response(200, json::Value::object({{"code", e.code()}, {"msg", e.msg()}, {"data", json::Value::object()}}));
     }
     return fail_with(e.http_status(), e.code(), e.msg());
+  } catch (const json::JsonError& e) {
+    // A body member of an unexpected shape that no check above caught.
+    return fail_with(400, 40001, std::string("invalid param: ") + e.what());
+  } catch (const std::exception& e) {
+    spdlog::error("{} {}: {}", request.method, request.path, e.what());
+    return fail_with(500, 40003, "internal error");
   }
 }
 

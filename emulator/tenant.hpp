@@ -89,6 +89,9 @@ public:
     std::int64_t token_ttl = 7200;     // seconds a token lives
     std::uint64_t random_seed = 1;     // tokens and generated ids derive from it
     std::function<std::int64_t()> wall_clock; // unix seconds; empty = the system clock
+    // A recursive children listing (fetch_child) over more departments than this answers 43010
+    // "big dept forbid recursion", as the real service does for big tenants; 0 = no limit.
+    std::size_t fetch_child_limit = 0;
   };
 
   explicit Tenant(Options options);
@@ -279,7 +282,7 @@ private:
 
   // Paging.
   std::size_t page_size(const PageRequest& page, std::size_t fallback, std::size_t max) const;
-  std::optional<std::string> page_cursor(std::string_view context, const PageRequest& page) const;
+  std::optional<std::string> find_page_cursor(std::string_view context, const PageRequest& page) const;
 
   Options m_options;
   std::int64_t m_clock_offset = 0;
