@@ -463,3 +463,28 @@ TEST_CASE("refresh_mirror leaves the mirror intact when the emulator fails reque
   CHECK(dump_mirror(rig.db) == before);
   CHECK(store.find_latest_trusted_refresh()->id == 1);
 }
+
+TEST_CASE("refresh_mirror walks the emulator's departments level by level when it answers 43010",
+          "[sync][refresh][emulator]")
+{
+  EmulatorRig rig({"--rate-limit-scale", "50", "--fetch-child-limit", "100"}, testing::refresh_test_tenant(600, 300));
+  const auto outcome = rig.refresh();
+  REQUIRE(outcome.run.result == storage::RefreshResult::ok);
+  CHECK(outcome.run.departments_seen == 300);
+  CHECK(outcome.run.users_seen == 570);
+  const auto metrics = rig.client.metrics();
+  const auto refused = metrics.requests.find({"department_children", "43010"});
+  REQUIRE(refused != metrics.requests.end());
+  CHECK(refused->second == 1);
+  // Every department hangs where the emulator has it: D0007 is the first child of D0001.
+  auto state = rig.emu.state();
+  std::string d0007;
+  for (auto& d : state["departments"].as_array()) {
+    if (d.get_string("department_id") == "D0007") {
+      d0007 = d.get_string("open_department_id");
+    }
+  }
+  CHECK(count(rig.db, "SELECT count(*) FROM v_departments WHERE open_department_id = '" + d0007 +
+                        "' AND path = '部门0001/部门0007' AND depth = 2") == 1);
+  CHECK(count(rig.db, "SELECT count(*) FROM v_department_paths WHERE depth > 0") == 300);
+}
