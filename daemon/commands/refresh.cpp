@@ -9,6 +9,8 @@
 //      shrink is real);
 //   1  failed: the tenant could not be read, or the database failed.
 // Progress: on a terminal, one line on stderr that updates in place; otherwise a log line every 10 s.
+// Ctrl-C or SIGTERM stops the refresh once the requests in flight are answered; it is recorded as
+// failed ("stopped") and the mirror is left as it was.
 #include "config/loader.hpp"
 #include "daemon/commands.hpp"
 #include "daemon/exit_code.hpp"
@@ -22,6 +24,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <memory>
 #include <ostream>
@@ -97,6 +100,42 @@ private:
   std::chrono::steady_clock::time_point m_last;
 };
 
+// Set by SIGINT/SIGTERM while a refresh runs: it then stops cleanly and records that it stopped.
+volatile std::sig_atomic_t g_stop_requested = 0;
+
+extern "C" void request_stop(int /*signal*/)
+{
+  g_stop_requested = 1;
+}
+
+// Turns SIGINT and SIGTERM into a stop request for as long as it lives, then restores them.
+class StopOnSignal
+{
+public:
+  StopOnSignal()
+  {
+    g_stop_requested = 0;
+    struct sigaction action = {};
+    action.sa_handler = request_stop;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGINT, &action, &m_old_int);
+    sigaction(SIGTERM, &action, &m_old_term);
+  }
+  ~StopOnSignal()
+  {
+    sigaction(SIGINT, &m_old_int, nullptr);
+    sigaction(SIGTERM, &m_old_term, nullptr);
+  }
+  StopOnSignal(const StopOnSignal&) = delete;
+  StopOnSignal& operator=(const StopOnSignal&) = delete;
+
+  bool requested() const { return g_stop_requested != 0; }
+
+private:
+  struct sigaction m_old_int = {};
+  struct sigaction m_old_term = {};
+};
+
 ExitCode run_refresh(const RefreshCommandOptions& options, const Invocation& inv, std::ostream& out)
 {
   const config::Config config = config::load_config(inv.config_path);
@@ -104,7 +143,9 @@ ExitCode run_refresh(const RefreshCommandOptions& options, const Invocation& inv
   feishu::Client client(config.feishu);
 
   ProgressDisplay progress;
+  StopOnSignal stop;
   sync::RefreshOptions refresh_options;
+  refresh_options.should_stop = [&stop] { return stop.requested(); };
   refresh_options.accept_shrink = options.accept_shrink;
   refresh_options.on_progress = [&progress](const sync::RefreshProgress& p) { progress.show(p); };
   const auto outcome = sync::refresh_mirror(client, db, config, refresh_options);

@@ -193,6 +193,21 @@ TEST_CASE("refresh_mirror keeps the previous mirror when paging fails part-way",
   CHECK(store.load_snapshot().refresh.result == storage::RefreshResult::untrusted);
 }
 
+TEST_CASE("refresh_mirror stops when asked, records it failed and leaves the mirror", "[sync][refresh]")
+{
+  FakeRig rig;
+  REQUIRE(rig.refresh().run.result == storage::RefreshResult::ok);
+  const auto before = dump_mirror(*rig.db);
+  rig.tenant.users = 30;
+  int asked = 0;
+  sync::RefreshOptions options;
+  options.should_stop = [&asked] { return ++asked > 3; };
+  const auto outcome = sync::refresh_mirror(*rig.client, *rig.db, rig.config, options);
+  CHECK(outcome.run.result == storage::RefreshResult::failed);
+  CHECK_THAT(outcome.run.error, Catch::Contains("stopped"));
+  CHECK(dump_mirror(*rig.db) == before);
+}
+
 TEST_CASE("refresh_mirror records a refresh that could not read anything as failed", "[sync][refresh]")
 {
   FakeRig rig;
