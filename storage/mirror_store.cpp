@@ -752,7 +752,7 @@ RefreshRun MirrorStore::apply_refresh(std::int64_t run_id, const PagedTenant& te
     write_units(sql, tenant.units, tenant.unit_departments, now);
 
     SQLite::Statement finish(sql, R"(
-      UPDATE refresh_runs SET finished_at = ?2, result = 'ok', departments_seen = ?3, users_seen = ?4,
+      UPDATE refresh_runs SET finished_at = max(started_at, ?2), result = 'ok', departments_seen = ?3, users_seen = ?4,
              users_added = ?5, users_changed = ?6, users_resigned = ?7, users_out_of_scope = ?8,
              job_titles_seen = ?9, units_seen = ?10, api_requests = ?11, rate_limit_waits = ?12
        WHERE id = ?1)");
