@@ -14,6 +14,7 @@
 #include "config/loader.hpp"
 #include "daemon/commands.hpp"
 #include "daemon/exit_code.hpp"
+#include "daemon/refresh_progress.hpp"
 #include "feishu/client.hpp"
 #include "storage/database.hpp"
 #include "storage/mirror_store.hpp"
@@ -25,10 +26,8 @@
 
 #include <chrono>
 #include <csignal>
-#include <cstdio>
 #include <memory>
 #include <ostream>
-#include <unistd.h>
 
 namespace dirsync::daemon {
 
@@ -37,67 +36,6 @@ namespace {
 struct RefreshCommandOptions
 {
   bool accept_shrink = false;
-};
-
-std::string describe(const sync::RefreshProgress& p)
-{
-  if (p.stage == "users") {
-    return fmt::format("refresh: users: {} departments of {} paged, {} users", p.departments_paged,
-                       p.departments + 1, p.users);
-  }
-  if (p.stage == "departments") {
-    return fmt::format("refresh: departments: {} listed", p.departments);
-  }
-  return fmt::format("refresh: {} ({} departments, {} users)", p.stage, p.departments, p.users);
-}
-
-// Shows progress: a line redrawn at most 5 times a second on a terminal, a log line every 10 s
-// otherwise. Called by the refresh with its own lock held, so never concurrently.
-class ProgressDisplay
-{
-public:
-  ProgressDisplay()
-    : m_tty(isatty(STDERR_FILENO) == 1),
-      m_last(std::chrono::steady_clock::now())
-  {
-  }
-  ~ProgressDisplay() { clear(); }
-  ProgressDisplay(const ProgressDisplay&) = delete;
-  ProgressDisplay& operator=(const ProgressDisplay&) = delete;
-
-  void show(const sync::RefreshProgress& p)
-  {
-    const auto now = std::chrono::steady_clock::now();
-    const bool new_stage = p.stage != m_stage;
-    m_stage = p.stage;
-    if (m_tty) {
-      if (new_stage || !m_drawn || now - m_last >= std::chrono::milliseconds(200)) {
-        m_last = now;
-        const std::string line = describe(p);
-        std::fprintf(stderr, "\r%s\033[K", line.c_str());
-        std::fflush(stderr);
-        m_drawn = true;
-      }
-    } else if (now - m_last >= std::chrono::seconds(10)) {
-      m_last = now;
-      spdlog::info("{}", describe(p));
-    }
-  }
-
-  void clear()
-  {
-    if (m_drawn) {
-      std::fprintf(stderr, "\r\033[K");
-      std::fflush(stderr);
-      m_drawn = false;
-    }
-  }
-
-private:
-  bool m_tty;
-  bool m_drawn = false;
-  std::string m_stage;
-  std::chrono::steady_clock::time_point m_last;
 };
 
 // Set by SIGINT/SIGTERM while a refresh runs: it then stops cleanly and records that it stopped.
@@ -142,7 +80,7 @@ ExitCode run_refresh(const RefreshCommandOptions& options, const Invocation& inv
   storage::Database db(config.storage.database);
   feishu::Client client(config.feishu);
 
-  ProgressDisplay progress;
+  RefreshProgressDisplay progress;
   StopOnSignal stop;
   sync::RefreshOptions refresh_options;
   refresh_options.should_stop = [&stop] { return stop.requested(); };
