@@ -427,10 +427,8 @@ RefreshOutcome refresh_mirror(feishu::Client& client, storage::Database& db, con
     if (!options.accept_shrink) {
       storage::RefreshEnd end;
       end.result = storage::RefreshResult::untrusted;
-      end.trust_reason = what + (tenant.out_of_scope.empty()
-                                   ? "; the mirror was left as it was"
-                                   : "; a narrowed app contact scope looks like this. The mirror was left as it "
-                                     "was; if the change is real, run `dirsync refresh --accept-shrink`");
+      end.trust_reason = what + (tenant.out_of_scope.empty() ? "" : " (a narrowed app contact scope looks like this)") +
+                         ". The mirror was left as it was; if the change is real, run `dirsync refresh --accept-shrink`";
       spdlog::warn("refresh {} is not trusted: {}", run_id, end.trust_reason);
       return finish_without_writing(std::move(end));
     }
