@@ -15,6 +15,7 @@ namespace dirsync::daemon {
 void add_version_command(CLI::App& app, Invocation& inv, std::ostream& out);
 void add_check_config_command(CLI::App& app, Invocation& inv, std::ostream& out);
 void add_validate_command(CLI::App& app, Invocation& inv, std::ostream& out);
+void add_refresh_command(CLI::App& app, Invocation& inv, std::ostream& out);
 void add_status_command(CLI::App& app, Invocation& inv, std::ostream& out);
 void add_daemon_command(CLI::App& app, Invocation& inv, std::ostream& out);
 
