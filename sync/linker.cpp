@@ -35,6 +35,16 @@ std::string canonical_mobile(std::string_view mobile)
   return m;
 }
 
+bool is_lower_ascii(std::string_view text)
+{
+  return std::none_of(text.begin(), text.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+}
+
+bool is_canonical_mobile(std::string_view mobile)
+{
+  return !mobile.empty() && mobile.front() == '+' && mobile.find_first_of(" -") == std::string_view::npos;
+}
+
 namespace {
 
 std::string describe(const MirrorUser& u)
@@ -44,6 +54,15 @@ std::string describe(const MirrorUser& u)
 }
 
 } // namespace
+
+std::string_view Linker::canonical_view(const std::string& value, bool (*is_canonical)(std::string_view),
+                                        std::string (*canonical)(std::string_view))
+{
+  if (is_canonical(value)) {
+    return value;
+  }
+  return m_canonical.emplace_back(canonical(value));
+}
 
 Linker::Linker(const storage::MirrorSnapshot& mirror, const std::vector<storage::Link>& links)
 {
@@ -68,10 +87,10 @@ Linker::Linker(const storage::MirrorSnapshot& mirror, const std::vector<storage:
       m_active_by_employee_no.emplace(u.user.employee_no, &u);
     }
     if (!u.user.email.empty()) {
-      m_active_by_email.emplace(lower_ascii(u.user.email), &u);
+      m_active_by_email.emplace(canonical_view(u.user.email, is_lower_ascii, lower_ascii), &u);
     }
     if (!u.user.mobile.empty()) {
-      m_active_by_mobile.emplace(canonical_mobile(u.user.mobile), &u);
+      m_active_by_mobile.emplace(canonical_view(u.user.mobile, is_canonical_mobile, canonical_mobile), &u);
     }
   }
   for (const storage::Link& l : links) {
@@ -109,13 +128,14 @@ const MirrorUser* Linker::find_user_by_employee_no(std::string_view employee_no)
 
 const MirrorUser* Linker::find_holder_of_email(std::string_view email) const
 {
-  auto it = m_active_by_email.find(lower_ascii(email));
+  auto it = is_lower_ascii(email) ? m_active_by_email.find(email) : m_active_by_email.find(lower_ascii(email));
   return it == m_active_by_email.end() ? nullptr : it->second;
 }
 
 const MirrorUser* Linker::find_holder_of_mobile(std::string_view mobile) const
 {
-  auto it = m_active_by_mobile.find(canonical_mobile(mobile));
+  auto it = is_canonical_mobile(mobile) ? m_active_by_mobile.find(mobile)
+                                        : m_active_by_mobile.find(canonical_mobile(mobile));
   return it == m_active_by_mobile.end() ? nullptr : it->second;
 }
 

@@ -18,6 +18,7 @@
 #include "storage/link.hpp"
 #include "storage/mirror.hpp"
 
+#include <deque>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -77,11 +78,17 @@ public:
   const storage::MirrorUser* find_holder_of_mobile(std::string_view mobile) const;
 
 private:
+  std::string_view canonical_view(const std::string& value, bool (*is_canonical)(std::string_view),
+                                  std::string (*canonical)(std::string_view));
+
   std::unordered_map<std::string_view, const storage::MirrorUser*> m_by_open_id;
   std::unordered_map<std::string_view, const storage::MirrorUser*> m_active_by_employee_no;
   std::unordered_map<std::string_view, const storage::MirrorUser*> m_resigned_by_employee_no;
-  std::unordered_map<std::string, const storage::MirrorUser*> m_active_by_email;
-  std::unordered_map<std::string, const storage::MirrorUser*> m_active_by_mobile;
+  // Keyed by the canonical form: a view into the snapshot when its value already is canonical
+  // (the common case), else into m_canonical, which holds the converted copies.
+  std::unordered_map<std::string_view, const storage::MirrorUser*> m_active_by_email;
+  std::unordered_map<std::string_view, const storage::MirrorUser*> m_active_by_mobile;
+  std::deque<std::string> m_canonical;
   std::unordered_map<std::string_view, const storage::Link*> m_link_by_employee_no;
   std::unordered_map<std::string_view, const storage::Link*> m_link_by_open_id;
 };
@@ -89,5 +96,7 @@ private:
 // Feishu returns CN mobiles with or without +86; HR's are E.164. The form both are compared in.
 std::string canonical_mobile(std::string_view mobile);
 std::string lower_ascii(std::string_view text);
+bool is_lower_ascii(std::string_view text);
+bool is_canonical_mobile(std::string_view mobile); // already what canonical_mobile() returns
 
 } // namespace dirsync::sync

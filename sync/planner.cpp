@@ -107,6 +107,16 @@ std::string path_key(const std::vector<std::string>& path)
   return key;
 }
 
+bool same_email(const std::string& hr, const std::string& feishu)
+{
+  return hr.size() == feishu.size() && (hr == feishu || hr == lower_ascii(feishu));
+}
+
+bool same_mobile(const std::string& hr, const std::string& feishu)
+{
+  return is_canonical_mobile(feishu) ? hr == feishu : hr == canonical_mobile(feishu);
+}
+
 std::string quoted(const Value& v)
 {
   if (v.is_null()) {
@@ -660,15 +670,15 @@ private:
     std::vector<FieldDiff> diffs;
     auto text = [&](std::string_view field, std::string_view key, const std::string& want, const std::string& have,
                     bool differs, const std::string* base_value) {
-      if (want.empty()) {
+      if (want.empty() || !differs) {
         return; // an empty HR value never clears a Feishu one
       }
-      diffs.push_back({field, key, Value(want), Value(have), differs, base_value == nullptr || *base_value != want});
+      diffs.push_back({field, key, Value(want), Value(have), true, base_value == nullptr || *base_value != want});
     };
     text("name", "name", p.name, u.user.name, p.name != u.user.name, base ? &base->name : nullptr);
     text("en_name", "en_name", p.en_name, u.user.en_name, p.en_name != u.user.en_name, base ? &base->en_name : nullptr);
-    text("email", "email", p.email, u.user.email, p.email != lower_ascii(u.user.email), base ? &base->email : nullptr);
-    text("mobile", "mobile", p.mobile, u.user.mobile, p.mobile != canonical_mobile(u.user.mobile),
+    text("email", "email", p.email, u.user.email, !same_email(p.email, u.user.email), base ? &base->email : nullptr);
+    text("mobile", "mobile", p.mobile, u.user.mobile, !same_mobile(p.mobile, u.user.mobile),
          base ? &base->mobile : nullptr);
     text("job_title", "job_title", p.job_title, u.user.job_title, p.job_title != u.user.job_title,
          base ? &base->job_title : nullptr);
@@ -676,22 +686,23 @@ private:
     text("work_station", "work_station", p.work_station, u.user.work_station, p.work_station != u.user.work_station,
          base ? &base->work_station : nullptr);
     // The employee number is the anchor: set it where Feishu has none; a different one is drift.
-    diffs.push_back({"", "employee_no", Value(p.employee_no), Value(u.user.employee_no),
-                     p.employee_no != u.user.employee_no, u.user.employee_no.empty() || base == nullptr});
-    if (p.employee_type) {
-      diffs.push_back({"employee_type", "employee_type", Value(*p.employee_type), Value(u.user.employee_type),
-                       *p.employee_type != u.user.employee_type, base == nullptr || base->employee_type != p.employee_type});
+    if (p.employee_no != u.user.employee_no) {
+      diffs.push_back({"", "employee_no", Value(p.employee_no), Value(u.user.employee_no), true,
+                       u.user.employee_no.empty() || base == nullptr});
     }
-    if (p.join_time) {
-      diffs.push_back({"join_time", "join_time", Value(*p.join_time), Value(u.user.join_time),
-                       *p.join_time != u.user.join_time, base == nullptr || base->join_time != p.join_time});
+    if (p.employee_type && *p.employee_type != u.user.employee_type) {
+      diffs.push_back({"employee_type", "employee_type", Value(*p.employee_type), Value(u.user.employee_type), true,
+                       base == nullptr || base->employee_type != p.employee_type});
     }
-    {
-      const bool same = u.user.department_ids.size() == 1 && u.user.department_ids.front() == st.department;
+    if (p.join_time && *p.join_time != u.user.join_time) {
+      diffs.push_back({"join_time", "join_time", Value(*p.join_time), Value(u.user.join_time), true,
+                       base == nullptr || base->join_time != p.join_time});
+    }
+    if (u.user.department_ids.size() != 1 || u.user.department_ids.front() != st.department) {
       const bool hr_changed = base == nullptr || base->department_path != p.department_path ||
                               base->department_id != p.department_id;
       diffs.push_back({"department", "department_ids", Value::string_array({st.department}),
-                       Value::string_array(u.user.department_ids), !same, hr_changed});
+                       Value::string_array(u.user.department_ids), true, hr_changed});
     }
     const LeaderTarget leader = leader_of(p);
     bool leader_in_plan = false;
