@@ -60,7 +60,7 @@ std::string why_not(const storage::Plan& plan)
 
 ExitCode run_approve(const ApproveOptions& options, const Invocation& inv, std::ostream& out)
 {
-  const config::Config config = config::load_config(inv.config_path);
+  const config::Config config = config::load_config(inv.config_path, config::SecretUse::optional);
   storage::Database db(config.storage.database);
   storage::PlanStore plans(db);
   const std::optional<storage::Plan> plan = plans.find(options.plan_id);
