@@ -1059,6 +1059,26 @@ Planner::Planner(config::SyncConfig sync, config::DepartmentKey department_key, 
 {
 }
 
+std::vector<std::string> Planner::unknown_scope_entries(const storage::MirrorSnapshot& mirror) const
+{
+  std::unordered_set<std::string_view> known{"0"};
+  for (const storage::MirrorDepartment& d : mirror.departments) {
+    known.insert(d.department.open_department_id);
+    if (!d.department.department_id.empty()) {
+      known.insert(d.department.department_id);
+    }
+  }
+  std::vector<std::string> unknown;
+  for (const auto* list : {&m_sync.scope.departments, &m_sync.scope.exclude_departments}) {
+    for (const std::string& entry : *list) {
+      if (known.count(entry) == 0) {
+        unknown.push_back(entry);
+      }
+    }
+  }
+  return unknown;
+}
+
 storage::Plan Planner::plan(const PlanInput& input) const
 {
   PlanBuilder builder(m_sync, m_department_key, m_app_id, input);

@@ -41,6 +41,10 @@ public:
   // person who cannot be planned gets a decision saying why.
   storage::Plan plan(const PlanInput& input) const;
 
+  // The entries of sync.scope (departments and exclude_departments) that name no department of
+  // `mirror` ("0" always exists): they match nothing, which narrows or empties the scope.
+  std::vector<std::string> unknown_scope_entries(const storage::MirrorSnapshot& mirror) const;
+
 private:
   config::SyncConfig m_sync;
   config::DepartmentKey m_department_key;

@@ -26,6 +26,11 @@ storage::Plan plan_and_store(storage::Database& db, const config::Config& config
   }
 
   const Planner planner(config.sync, config.hr.department_key, config.feishu.app_id);
+  for (const std::string& entry : planner.unknown_scope_entries(mirror)) {
+    spdlog::warn("sync.scope: department {} is not in the mirror: it matches nothing (check the id: scope takes "
+                 "the tenant's department_id, an open_department_id, or \"0\")",
+                 entry);
+  }
   storage::Plan plan = planner.plan(
     {roster, config.hr.mode, mirror, links, baseline ? &*baseline : nullptr, now, hr_file_id});
 

@@ -423,6 +423,12 @@ TEST_CASE("planner touches nothing outside sync.scope", "[sync][planner]")
   CHECK(has_decision(plan, "out_of_scope", "E32", "scope.department_outside"));
   CHECK_FALSE(has_decision(plan, "unclaimed", "", "scope.unclaimed"));
 
+  SECTION("scope entries the mirror does not know are found")
+  {
+    s.sync.scope.exclude_departments = {"D-NOPE", "od-tech"};
+    sync::Planner planner(s.sync, config::DepartmentKey::path, "cli_test");
+    CHECK(planner.unknown_scope_entries(s.tenant.snapshot()) == Strings{"D-NOPE"});
+  }
   SECTION("exclude_departments cuts a subtree out of an included one")
   {
     s.sync.scope.departments = {"0"};
