@@ -104,7 +104,8 @@ ExitCode run_explain(const ExplainOptions& options, const Invocation& inv, std::
     user = mirror.find_user(link->open_id);
   } else {
     user = mirror.find_user_by_employee_no(e);
-    out << (user ? fmt::format("link: none yet; the next plan links them to {}, whose employee_no is {}\n",
+    out << (user ? fmt::format("link: none yet; Feishu user {} carries this employee number, and the next plan "
+                               "that lists {} links them\n",
                                user->user.open_id, e)
                  : "link: none; a plan links a person by employee number, then (only to a Feishu user without "
                    "one) by email, then by mobile\n");
