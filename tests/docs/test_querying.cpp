@@ -1,5 +1,6 @@
 // docs/querying.md promises that its example queries run: this test takes every ```sql block of it
-// (and of docs/database.md) and runs it against a database refreshed from the emulator (with history between two refreshes).
+// (and of docs/database.md and README.md) and runs it against a database refreshed from the
+// emulator (with history between two refreshes).
 #include "storage/sqlite_access.hpp"
 #include "support/emulator_process.hpp"
 #include "support/scratch_dir.hpp"
@@ -40,7 +41,7 @@ std::vector<std::string> sql_blocks(const std::filesystem::path& markdown)
 
 } // namespace
 
-TEST_CASE("every example query of docs/querying.md and docs/database.md runs on a refreshed mirror", "[docs][emulator]")
+TEST_CASE("every example query of docs/querying.md, docs/database.md and README.md runs on a refreshed mirror", "[docs][emulator]")
 {
   const auto blocks = sql_blocks(std::filesystem::path(DIRSYNC_SOURCE_DIR) / "docs" / "querying.md");
   REQUIRE(blocks.size() >= 8);
@@ -87,6 +88,13 @@ TEST_CASE("every example query of docs/querying.md and docs/database.md runs on 
   const auto reference = sql_blocks(std::filesystem::path(DIRSYNC_SOURCE_DIR) / "docs" / "database.md");
   CHECK(reference.size() >= 5);
   for (const auto& query : reference) {
+    run(query);
+  }
+
+  // README.md's, which every admin reads first.
+  const auto readme = sql_blocks(std::filesystem::path(DIRSYNC_SOURCE_DIR) / "README.md");
+  CHECK(readme.size() >= 5);
+  for (const auto& query : readme) {
     run(query);
   }
 }
