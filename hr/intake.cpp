@@ -211,7 +211,9 @@ IntakeResult read_export(std::string_view file_name, std::string bytes, const co
         read_csv(decoded.text, sink, report);
         break;
       }
-      decoded.text = std::string();
+      // Free the text before the checks that span rows. (Assigning an empty string would not:
+      // libstdc++ keeps the capacity, which held a copy of the file's size through the peak.)
+      std::string().swap(decoded.text);
 
       auto& rows = sink.rows();
       auto& counts = report.counts;
