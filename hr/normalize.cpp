@@ -26,6 +26,13 @@ std::size_t space_at(std::string_view s, bool at_end)
   if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f') {
     return 1;
   }
+  // Cheap refusal of most text (ASCII, and CJK characters that end in other bytes): the wide
+  // spaces start with C2, E2, E3 or EF and end with A0, 8B, 80 or BF.
+  const auto b = static_cast<unsigned char>(c);
+  if (at_end ? (b != 0xA0 && b != 0x8B && b != 0x80 && b != 0xBF)
+             : (b != 0xC2 && b != 0xE2 && b != 0xE3 && b != 0xEF)) {
+    return 0;
+  }
   for (auto w : k_wide_spaces) {
     if (at_end ? s.ends_with(w) : s.starts_with(w)) {
       return w.size();
@@ -171,6 +178,10 @@ std::string_view trim(std::string_view s)
 
 std::string fullwidth_to_ascii(std::string_view s)
 {
+  // The common case: nothing full-width (U+3000 is E3 80 80, U+FF01..U+FF5E are EF BC/BD ..).
+  if (std::none_of(s.begin(), s.end(), [](char c) { return c == '\xE3' || c == '\xEF'; })) {
+    return std::string(s);
+  }
   std::string out;
   out.reserve(s.size());
   for (std::size_t i = 0; i < s.size(); ++i) {
