@@ -100,8 +100,8 @@ int days_in_month(int y, int m)
 // N is an 11-digit national number starting with 1. Anything else goes to libphonenumber as before.
 // For such a text, libphonenumber 8.12's Parse() (checked against the metadata of the installed
 // 8.12.57) yields country code 86 and national number N, whatever N's last digits are:
-// - Spaces and dashes are punctuation it drops; without letters, "#", ";" or "," no extension
-//   pattern can match.
+// - Spaces and dashes are punctuation it drops (and it skips whatever precedes the first digit or
+//   "+"); without letters, "#", ";" or "," no extension pattern can match.
 // - CN's international prefix "00|1(?:[12]\d|79)\d\d00" and national prefix for parsing
 //   "0|(1(?:[12]\d|79)\d\d)" can match the start of N only when N starts with 11, 12 or 179;
 //   then what is stripped depends on N's 5th to 8th digits, so those numbers are left out of the

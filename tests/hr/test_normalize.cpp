@@ -140,7 +140,7 @@ TEST_CASE("MobileNormalizer's memo agrees with libphonenumber on every CN prefix
     case 5: compare("86 " + head + "  " + mid + tail); break;
     case 6: compare(head + "-" + mid + "-" + tail); break;
     case 7: compare(" " + head + " " + mid + " " + tail + "\xE3\x80\x80"); break;
-    case 8: compare("-" + n + "-"); break;
+    case 8: compare((prefix / 10 % 2 == 0 ? "-" : "- -") + n); break;
     default: compare("+86-" + n); break;
     }
   }
@@ -169,7 +169,8 @@ TEST_CASE("MobileNormalizer's memo agrees with libphonenumber on every CN prefix
         "+44 7911 123456", "+8521381234567", "+86 10 6234 5678", "010-62345678", "4001234567",
         "17400123456", "17406123456", "14512345678", "14612345678", "19012345678", "19412345678",
         "+86 174 0512 3456", "1.38123E+10", "１３８１２３４５６７８", "１３８-１２３４-５６７８",
-        "not a number", "-", "+", "1", "", "13812345678 13812345678"}) {
+        "not a number", "-", "+", "1", "", "13812345678 13812345678", "-13812345678-",
+        "-8613812345678", "- 008613812345678", "-+8613812345678", "+86 - 138-1234-5678"}) {
     compare(raw);
   }
   // Sanity of the sample itself: most CN prefixes are mobile, many are not.
