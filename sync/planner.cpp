@@ -39,6 +39,9 @@
 // email and mobile, and by apply, which looks the person up before resending an in-flight create.
 #include "sync/planner.hpp"
 
+#include "common/text.hpp"
+#include "hr/normalize.hpp"
+
 #include "hr/sha256.hpp"
 #include "sync/linker.hpp"
 
@@ -58,21 +61,6 @@ using storage::MirrorUser;
 using storage::Operation;
 using storage::OperationKind;
 using storage::PlanDecision;
-
-std::string format_date(std::int64_t unix_seconds)
-{
-  // Howard Hinnant's civil_from_days.
-  std::int64_t z = (unix_seconds >= 0 ? unix_seconds : unix_seconds - 86399) / 86400 + 719468;
-  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const std::int64_t doe = z - era * 146097;
-  const std::int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const std::int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const std::int64_t mp = (5 * doy + 2) / 153;
-  const std::int64_t d = doy - (153 * mp + 2) / 5 + 1;
-  const std::int64_t m = mp < 10 ? mp + 3 : mp - 9;
-  const std::int64_t y = yoe + era * 400 + (m <= 2 ? 1 : 0);
-  return fmt::format("{:04}-{:02}-{:02}", y, m, d);
-}
 
 std::string create_client_token(const std::string& app_id, const std::string& employee_no,
                                 const std::string& replaces_open_id, const Value& payload)
@@ -350,8 +338,8 @@ private:
       return false;
     }
     decide(p.employee_no, "", "future_hire", "future_hires.pre_start_days",
-           fmt::format("joins on {}; waits until {} (future_hires.pre_start_days: {})", format_date(*p.join_time),
-                       format_date(from), m_sync.future_hires.pre_start_days));
+           fmt::format("joins on {}; waits until {} (future_hires.pre_start_days: {})", format_date(*p.join_time, hr::k_hr_date_utc_offset),
+                       format_date(from, hr::k_hr_date_utc_offset), m_sync.future_hires.pre_start_days));
     return true;
   }
 

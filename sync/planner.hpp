@@ -56,7 +56,5 @@ private:
 std::string create_client_token(const std::string& app_id, const std::string& employee_no,
                                 const std::string& replaces_open_id, const json::Value& payload);
 
-// "2026-11-21" for unix seconds (UTC).
-std::string format_date(std::int64_t unix_seconds);
 
 } // namespace dirsync::sync

@@ -4,6 +4,8 @@
 // accepted HR file beside the mirror's, and what the newest plan that concerned them decided, with
 // the rule that decided it. Read-only: nothing is planned or changed.
 #include "common/error.hpp"
+#include "common/text.hpp"
+#include "hr/normalize.hpp"
 #include "config/loader.hpp"
 #include "daemon/commands.hpp"
 #include "daemon/exit_code.hpp"
@@ -31,21 +33,12 @@ struct ExplainOptions
 
 std::string date_of(std::optional<std::int64_t> t)
 {
-  return t ? sync::format_date(*t) : std::string("?");
-}
-
-std::string join(const std::vector<std::string>& items, std::string_view separator)
-{
-  std::string s;
-  for (const std::string& item : items) {
-    s += (s.empty() ? "" : std::string(separator)) + item;
-  }
-  return s;
+  return t ? format_date(*t) : std::string("?");
 }
 
 void print_link(std::ostream& out, const storage::Link& l)
 {
-  out << fmt::format("{} by {} on {}{}", l.open_id, storage::to_string(l.method), sync::format_date(l.linked_at),
+  out << fmt::format("{} by {} on {}{}", l.open_id, storage::to_string(l.method), format_date(l.linked_at),
                      l.plan_id ? fmt::format(" (plan {})", *l.plan_id) : std::string());
 }
 
@@ -67,8 +60,9 @@ void print_values(std::ostream& out, const hr::Person* p, const std::optional<st
   row("job_title", p ? p->job_title : "", f.job_title);
   row("leader", p ? p->leader_employee_no : "", f.leader_user_id);
   row("employee_type", p ? opt(p->employee_type) : "", f.employee_type != 0 ? std::to_string(f.employee_type) : "");
-  row("join_time", p && p->join_time ? sync::format_date(*p->join_time) : "",
-      f.join_time != 0 ? sync::format_date(f.join_time) : "");
+  // Join dates are HR dates, midnight China Standard Time, in HR and (as dirsync sets them) in Feishu.
+  row("join_time", p && p->join_time ? format_date(*p->join_time, hr::k_hr_date_utc_offset) : "",
+      f.join_time != 0 ? format_date(f.join_time, hr::k_hr_date_utc_offset) : "");
   row("city", p ? p->city : "", f.city);
   row("work_station", p ? p->work_station : "", f.work_station);
   row("employee_no", p ? p->employee_no : "", f.employee_no);
@@ -155,7 +149,7 @@ ExitCode run_explain(const ExplainOptions& options, const Invocation& inv, std::
   }
   if (about) {
     out << fmt::format("plan {} ({}, {}) decided:\n", about->id, storage::to_string(about->status),
-                       sync::format_date(about->created_at));
+                       format_date(about->created_at));
     for (const storage::PlanDecision& d : plans.decisions_for(about->id, e)) {
       out << fmt::format("  {}: {} [rule {}]\n", d.decision, d.detail, d.rule);
     }

@@ -1,4 +1,4 @@
-#include "daemon/cli.hpp"
+#include "support/cli.hpp"
 #include "daemon/exit_code.hpp"
 #include "storage/plan_store.hpp"
 #include "storage/sqlite_access.hpp"
@@ -15,52 +15,16 @@
 using namespace dirsync;
 using dirsync::testing::ScratchDir;
 
+using dirsync::testing::CliResult;
+using dirsync::testing::EnvGuard;
+
 namespace {
 
-struct CliResult
+auto run(const std::vector<std::string>& args)
 {
-  int code;
-  std::string out;
-  std::string err;
-};
-
-CliResult run(std::vector<const char*> args)
-{
-  args.insert(args.begin(), "dirsync");
-  std::ostringstream out;
-  std::ostringstream err;
-  const int code = daemon::run_cli(static_cast<int>(args.size()), args.data(), out, err);
-  return {code, out.str(), err.str()};
+  return dirsync::testing::run_dirsync(args);
 }
 
-// Sets (or, with nullopt, unsets) an environment variable for the life of the guard.
-class EnvGuard
-{
-public:
-  EnvGuard(const char* name, std::optional<std::string> value) : m_name(name)
-  {
-    if (const char* old = std::getenv(name)) {
-      m_old = old;
-    }
-    set(value);
-  }
-  ~EnvGuard() { set(m_old); }
-  EnvGuard(const EnvGuard&) = delete;
-  EnvGuard& operator=(const EnvGuard&) = delete;
-
-private:
-  void set(const std::optional<std::string>& value)
-  {
-    if (value) {
-      ::setenv(m_name, value->c_str(), 1);
-    } else {
-      ::unsetenv(m_name);
-    }
-  }
-
-  const char* m_name;
-  std::optional<std::string> m_old;
-};
 
 // A config and a database with one held plan (id 1); returns the config path.
 std::string setup(const ScratchDir& dir, storage::PlanStatus status = storage::PlanStatus::held)

@@ -1,6 +1,6 @@
 // `dirsync plan`, `approve` and `explain` end to end: the emulator with examples/tenant.json, a real
 // refresh, then plans from HR files written on the fly.
-#include "daemon/cli.hpp"
+#include "support/cli.hpp"
 #include "support/emulator_process.hpp"
 #include "support/scratch_dir.hpp"
 
@@ -16,27 +16,16 @@
 using namespace dirsync;
 using dirsync::testing::ScratchDir;
 
+using dirsync::testing::CliResult;
+
 namespace {
 
-struct CliResult
+dirsync::testing::CliResult run(const std::filesystem::path& config, std::vector<std::string> args)
 {
-  int code;
-  std::string out;
-  std::string err;
-};
-
-CliResult run(const std::filesystem::path& config, std::vector<std::string> args)
-{
-  args.insert(args.begin(), {"dirsync", "--config", config.string()});
-  std::vector<const char*> argv;
-  for (const std::string& a : args) {
-    argv.push_back(a.c_str());
-  }
-  std::ostringstream out;
-  std::ostringstream err;
-  const int code = daemon::run_cli(static_cast<int>(argv.size()), argv.data(), out, err);
-  return {code, out.str(), err.str()};
+  args.insert(args.begin(), {"--config", config.string()});
+  return dirsync::testing::run_dirsync(args);
 }
+
 
 const std::filesystem::path k_seed = std::filesystem::path(DIRSYNC_SOURCE_DIR) / "examples" / "tenant.json";
 
