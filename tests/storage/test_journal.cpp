@@ -1,7 +1,7 @@
 #include "storage/journal.hpp"
 
 #include "common/error.hpp"
-#include "support/plan_fixtures.hpp"
+#include "support/journal_fixtures.hpp"
 #include "support/scratch_dir.hpp"
 
 #include <catch2/catch.hpp>

@@ -1,4 +1,4 @@
-#include "support/plan_fixtures.hpp"
+#include "support/journal_fixtures.hpp"
 
 #include "storage/sqlite_access.hpp"
 
