@@ -241,6 +241,7 @@ CREATE TABLE hr_files (
   rows_total      INTEGER NOT NULL DEFAULT 0 CHECK (rows_total >= 0),
   rows_valid      INTEGER NOT NULL DEFAULT 0 CHECK (rows_valid >= 0),
   rows_invalid    INTEGER NOT NULL DEFAULT 0 CHECK (rows_invalid >= 0),
+  present         INTEGER NOT NULL DEFAULT 0 CHECK (present >= 0), -- people it lists (active + held): what the shrink gate compares
   report          TEXT CHECK (report IS NULL OR json_valid(report)),
   CHECK (rows_total = rows_valid + rows_invalid),
   CHECK ((status = 'rejected') = (reason IS NOT NULL))
@@ -254,23 +255,25 @@ CREATE TABLE hr_rows (
   -- accepted file are the roster that plans are made from. A row with problems (is_valid = 0) is
   -- never acted on; problems lists what is wrong with it (warnings may appear on valid rows).
   hr_file_id          INTEGER NOT NULL REFERENCES hr_files (id) ON DELETE CASCADE,
-  row_number          INTEGER NOT NULL CHECK (row_number >= 1), -- as in the file's report (header excluded)
+  row_number          INTEGER NOT NULL CHECK (row_number >= 1), -- as in the file's report: the spreadsheet row (header = 1), JSON Lines line, or JSON array position
   employee_no         TEXT,
   name                TEXT,
   en_name             TEXT,
   email               TEXT,
   mobile              TEXT,
-  department          TEXT,               -- as HR wrote it: a path or a department_id (hr.department_key)
+  department          TEXT,               -- as HR wrote it: a path joined with '/', or a department_id (hr.department_key)
+  department_path     TEXT CHECK (department_path IS NULL OR json_valid(department_path)), -- the path's levels: ["总部","技术部"]
   job_title           TEXT,
   leader_employee_no  TEXT,
   employee_type       INTEGER,
-  join_date           TEXT CHECK (join_date IS NULL OR join_date GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'),
+  join_time           INTEGER,            -- unix seconds of the join date (00:00 China Standard Time)
+  join_date           TEXT CHECK (join_date IS NULL OR join_date GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'), -- the same, as a date
   status              TEXT CHECK (status IN ('active', 'terminated')),
   city                TEXT,
   work_station        TEXT,
   gender              INTEGER CHECK (gender IN (0, 1, 2, 3)),
   is_valid            INTEGER NOT NULL CHECK (is_valid IN (0, 1)),
-  problems            TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(problems)), -- [{"field":..,"message":..}]
+  problems            TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(problems)), -- [{"column":..,"severity":..,"code":..,"message":..}]
   source              TEXT CHECK (source IS NULL OR json_valid(source)), -- the row as read: {"column": "value"}
   PRIMARY KEY (hr_file_id, row_number),
   CHECK (is_valid = 0 OR employee_no IS NOT NULL)

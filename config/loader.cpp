@@ -294,10 +294,11 @@ void scrub(std::string& text, const std::string& secret)
 class Loader
 {
 public:
-  Loader(std::string label, std::filesystem::path base_dir, const Environment& env)
+  Loader(std::string label, std::filesystem::path base_dir, const Environment& env, SecretUse secret_use)
     : m_label(std::move(label)),
       m_base_dir(std::move(base_dir)),
-      m_env(env)
+      m_env(env),
+      m_secret_use(secret_use)
   {
   }
 
@@ -814,7 +815,9 @@ private:
         return;
       }
     }
-    problem(s.mark, s.path, fmt::format("no app secret found ({})", k_secret_ways));
+    if (m_secret_use == SecretUse::required) {
+      problem(s.mark, s.path, fmt::format("no app secret found ({})", k_secret_ways));
+    }
   }
 
   // Secrets shorter than 4 characters are not scrubbed: they would garble every message and hide
@@ -1086,6 +1089,7 @@ private:
   std::string_view m_text; // during load()
   std::filesystem::path m_base_dir;
   const Environment& m_env;
+  SecretUse m_secret_use;
   std::vector<Problem> m_problems;
   std::vector<std::string> m_secrets; // every secret seen, to scrub from messages
 };
@@ -1109,12 +1113,12 @@ Environment Environment::from_process()
   return env;
 }
 
-Config load_config(const std::filesystem::path& file)
+Config load_config(const std::filesystem::path& file, SecretUse secret)
 {
-  return load_config(file, Environment::from_process());
+  return load_config(file, Environment::from_process(), secret);
 }
 
-Config load_config(const std::filesystem::path& file, const Environment& env)
+Config load_config(const std::filesystem::path& file, const Environment& env, SecretUse secret)
 {
   std::error_code ec;
   if (std::filesystem::is_directory(file, ec)) {
@@ -1131,13 +1135,14 @@ Config load_config(const std::filesystem::path& file, const Environment& env)
   if (in.bad()) {
     throw ConfigError(fmt::format("{}: cannot read the configuration file", file.string()));
   }
-  return parse_config(text.str(), file, env);
+  return parse_config(text.str(), file, env, secret);
 }
 
-Config parse_config(std::string_view yaml_text, const std::filesystem::path& file, const Environment& env)
+Config parse_config(std::string_view yaml_text, const std::filesystem::path& file, const Environment& env,
+                    SecretUse secret)
 {
   const auto absolute = std::filesystem::absolute(file).lexically_normal();
-  Loader loader(file.string(), absolute.parent_path(), env);
+  Loader loader(file.string(), absolute.parent_path(), env, secret);
   Config config = loader.load(yaml_text);
   config.source = absolute;
   return config;

@@ -28,16 +28,23 @@ struct Environment
   static Environment from_process();
 };
 
+// Whether the caller talks to Feishu and so needs the app secret. With `optional`, finding no
+// secret at all is not a problem (feishu.app_secret stays empty); a secret source that is named
+// but unusable (a missing or insecure app_secret_file) still is. Commands that only read the
+// database or an HR file (validate, plan, status, explain, approve) load the config this way.
+enum class SecretUse { required, optional };
+
 // Loads and validates `file`, taking secrets from the process environment. Throws ConfigError
 // with every problem found (a file that cannot be read is one problem).
-Config load_config(const std::filesystem::path& file);
+Config load_config(const std::filesystem::path& file, SecretUse secret = SecretUse::required);
 
 // The same with an explicit environment.
-Config load_config(const std::filesystem::path& file, const Environment& env);
+Config load_config(const std::filesystem::path& file, const Environment& env,
+                   SecretUse secret = SecretUse::required);
 
 // Validates `yaml_text` as if it had been read from `file`: `file` names the problems and its
 // directory anchors relative paths; `file` itself is not read. Throws ConfigError.
 Config parse_config(std::string_view yaml_text, const std::filesystem::path& file,
-                    const Environment& env);
+                    const Environment& env, SecretUse secret = SecretUse::required);
 
 } // namespace dirsync::config

@@ -11,6 +11,7 @@
 #include "config/config.hpp"
 #include "hr/intake.hpp"
 #include "storage/database.hpp"
+#include "storage/hr_store.hpp"
 
 #include <cstdint>
 #include <filesystem>
@@ -22,6 +23,11 @@ struct IntakeOutcome
   std::int64_t hr_file_id = 0;
   hr::IntakeResult result; // result.report.accepted says whether a plan may be made from it
 };
+
+// What the database tells intake: the size of the last accepted full export (shrink gate), the
+// mirror's departments (none before the first refresh: the check is then skipped), and whether an
+// employee number is known (delta files' leaders). The result refers to `store`: keep it alive.
+hr::IntakeContext intake_context(const storage::HrStore& store);
 
 // Reads, checks and records `file`. Throws InputError when the file cannot be read at all (it is
 // then not recorded), StorageError when the database fails.

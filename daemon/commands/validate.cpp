@@ -1,13 +1,17 @@
 // `dirsync validate FILE [--json]`: reads and checks an HR export exactly as the daemon would, prints
-// its report, and changes nothing (no database, no Feishu, the file stays where it is).
+// its report, and changes nothing (nothing is recorded, Feishu is not contacted, the file stays where
+// it is).
 //
-// Without a database, the checks that need one are skipped and the report says so: the shrink gate
-// (no last accepted export to compare with), departments (no mirror), and, in delta mode, leaders
-// who are not in the file.
-#include "config/config.hpp"
+// When the configured database exists it is opened read-only and consulted like the daemon does:
+// the last accepted export for the shrink gate, the mirror's departments, and (delta mode) the
+// employee numbers the mirror knows. Without one, those checks are skipped and the report says so.
+#include "config/loader.hpp"
 #include "daemon/commands.hpp"
 #include "daemon/exit_code.hpp"
 #include "hr/intake.hpp"
+#include "storage/database.hpp"
+#include "storage/hr_store.hpp"
+#include "sync/intake.hpp"
 
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
@@ -27,15 +31,22 @@ struct ValidateOptions
 
 ExitCode run_validate(const ValidateOptions& options, const Invocation& inv, std::ostream& out)
 {
-  // The YAML loader is not part of this build yet: the command uses the built-in configuration
-  // (the defaults of config/config.hpp, which are DESIGN.md §5's mapping) and says so.
-  spdlog::warn("{} was not read: this build cannot load configuration files yet, so the built-in "
-               "HR settings (DESIGN.md §5) are used",
-               inv.config_path.string());
-  const config::Config cfg;
-  hr::IntakeContext context;
-  context.history_available = false;
-  auto result = hr::read_export_file(options.file, cfg.hr, cfg.sync.safety, context);
+  const config::Config cfg = config::load_config(inv.config_path, config::SecretUse::optional);
+
+  hr::IntakeResult result;
+  std::error_code ec;
+  if (std::filesystem::exists(cfg.storage.database, ec)) {
+    storage::Database db(cfg.storage.database, storage::OpenMode::read_only);
+    storage::HrStore store(db);
+    result = hr::read_export_file(options.file, cfg.hr, cfg.sync.safety, sync::intake_context(store));
+  } else {
+    spdlog::info("{} does not exist yet: the checks that need it are skipped",
+                 cfg.storage.database.string());
+    hr::IntakeContext context;
+    context.history_available = false;
+    result = hr::read_export_file(options.file, cfg.hr, cfg.sync.safety, context);
+  }
+
   if (options.json) {
     out << hr::to_json(result.report).dump_pretty() << '\n';
   } else {

@@ -15,6 +15,7 @@ using dirsync::config::Config;
 using dirsync::config::Environment;
 using dirsync::config::load_config;
 using dirsync::config::parse_config;
+using dirsync::config::SecretUse;
 using namespace std::chrono_literals;
 
 namespace {
@@ -419,6 +420,17 @@ TEST_CASE("load_config takes the app secret from the file, the credential, then 
           "dirsync.yaml:1:1: feishu: no app secret found (set feishu.app_secret_file to a file holding it, "
           "or pass the systemd credential app_secret (LoadCredential=app_secret:FILE), or set the "
           "environment variable DIRSYNC_APP_SECRET)");
+  }
+  SECTION("none of the three is fine for a command that does not talk to Feishu")
+  {
+    const Config c = parse_config(k_minimal, config_file, Environment{}, SecretUse::optional);
+    CHECK(c.feishu.app_secret.empty());
+  }
+  SECTION("a named file that cannot be used is a problem even when the secret is optional")
+  {
+    CHECK_THROWS_WITH(parse_config(k_minimal + "  app_secret_file: " + (dir / "missing").string() + "\n",
+                                   config_file, Environment{}, SecretUse::optional),
+                      Catch::Contains("feishu.app_secret_file: cannot read"));
   }
   SECTION("a named file that cannot be used is a problem even when the environment has a secret")
   {

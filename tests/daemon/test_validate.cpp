@@ -1,5 +1,8 @@
 #include "common/json.hpp"
+#include "config/loader.hpp"
 #include "daemon/cli.hpp"
+#include "storage/hr_store.hpp"
+#include "sync/intake.hpp"
 #include "support/hr_fixtures.hpp"
 #include "support/scratch_dir.hpp"
 
@@ -18,6 +21,14 @@ struct CliResult
   std::string out;
   std::string err;
 };
+
+// A configuration in `dir` with DESIGN.md §5's HR mapping and its database beside it; no secret
+// (validate does not talk to Feishu).
+std::filesystem::path write_config(const ScratchDir& dir)
+{
+  return dir.write("dirsync.yaml", "feishu:\n  app_id: cli_test\n  base_url: http://127.0.0.1:1\n"
+                                   "storage:\n  database: mirror.db\n");
+}
 
 CliResult run(std::vector<std::string> args)
 {
@@ -38,7 +49,7 @@ TEST_CASE("dirsync validate prints the report and exits 0 for an acceptable file
   ScratchDir dir;
   const std::string content = std::string(k_hr_header) + "\n" + hr_row("001", 1) + "\n";
   auto file = dir.write("employees.csv", content);
-  auto r = run({"validate", file.string()});
+  auto r = run({"validate", "--config", write_config(dir).string(), file.string()});
   CHECK(r.code == 0);
   CHECK(r.out.rfind("HR file employees.csv: ACCEPTED", 0) == 0);
   // Honest about what it could not check without a database.
@@ -51,7 +62,7 @@ TEST_CASE("dirsync validate exits 1 for a file that would be rejected", "[cli][v
 {
   ScratchDir dir;
   auto file = dir.write("employees.csv", std::string(k_hr_header) + "\n");
-  auto r = run({"validate", file.string()});
+  auto r = run({"validate", "--config", write_config(dir).string(), file.string()});
   CHECK(r.code == 1);
   CHECK(r.out.rfind("HR file employees.csv: REJECTED", 0) == 0);
   CHECK(dirsync::testing::read_file(file) == std::string(k_hr_header) + "\n");
@@ -62,7 +73,7 @@ TEST_CASE("dirsync validate --json prints the machine report only", "[cli][valid
   ScratchDir dir;
   auto file = dir.write("e.csv", std::string(k_hr_header) + "\n" + hr_row("001", 1) + "\n" +
                                    "002,李四,bad,,总部,,,,,在职\n" + hr_row("003", 3) + "\n");
-  auto r = run({"validate", "--json", file.string()});
+  auto r = run({"validate", "--config", write_config(dir).string(), "--json", file.string()});
   CHECK(r.code == 0);
   auto j = dirsync::json::parse(r.out);
   CHECK(j.get_bool("accepted"));
@@ -71,8 +82,38 @@ TEST_CASE("dirsync validate --json prints the machine report only", "[cli][valid
 
 TEST_CASE("dirsync validate names a file it cannot read", "[cli][validate]")
 {
-  auto r = run({"validate", "/nonexistent/employees.csv"});
+  ScratchDir dir;
+  auto r = run({"validate", "--config", write_config(dir).string(), "/nonexistent/employees.csv"});
   CHECK(r.code == 1);
   CHECK(r.err.find("cannot open HR file /nonexistent/employees.csv") != std::string::npos);
   CHECK(run({"validate"}).code == 2);
+}
+
+TEST_CASE("dirsync validate consults the database read-only: the shrink gate, nothing recorded",
+          "[cli][validate]")
+{
+  ScratchDir dir;
+  const auto config_file = write_config(dir);
+  const auto config = dirsync::config::load_config(config_file, dirsync::config::SecretUse::optional);
+  std::string big(k_hr_header);
+  std::string small(k_hr_header);
+  for (int i = 1; i <= 40; ++i) {
+    big += "\n" + hr_row("E" + std::to_string(i), i);
+    if (i <= 20) {
+      small += "\n" + hr_row("E" + std::to_string(i), i);
+    }
+  }
+  {
+    dirsync::storage::Database db(config.storage.database);
+    REQUIRE(dirsync::sync::intake_file(db, config, dir.write("big.csv", big + "\n")).result.report.accepted);
+  }
+
+  auto r = run({"validate", "--config", config_file.string(), dir.write("small.csv", small + "\n").string()});
+  CHECK(r.code == 1);
+  CHECK(r.out.find("50.0% fewer") != std::string::npos);
+
+  dirsync::storage::Database db(config.storage.database, dirsync::storage::OpenMode::read_only);
+  auto latest = dirsync::storage::HrStore(db).find_latest_accepted();
+  REQUIRE(latest);
+  CHECK(latest->name == "big.csv"); // validate recorded nothing
 }
