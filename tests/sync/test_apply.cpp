@@ -357,7 +357,7 @@ TEST_CASE("apply_plan refuses a held plan and names dirsync approve", "[sync][ap
 TEST_CASE("apply_plan under 5xx, dropped connections, 429s and short-lived tokens makes every user exactly once",
           "[sync][apply][emulator][faults]")
 {
-  Rig rig({"--fail-rate", "0.15", "--drop-rate", "0.15", "--token-ttl", "2", "--rate-limit-scale", "0.4",
+  Rig rig({"--fail-rate", "0.15", "--drop-rate", "0.15", "--token-ttl", "8", "--rate-limit-scale", "0.4",
            "--random-seed", "5"});
   const auto d1 = rig.open_department.at("D0001");
   const auto d3 = rig.open_department.at("D0003");
