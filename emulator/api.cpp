@@ -130,7 +130,8 @@ std::vector<std::string> Api::Call::all(std::string_view name) const
 
 Api::Api(Options options, const json::Value& seed)
   : m_options(std::move(options)),
-    m_tenant(Tenant::Options{m_options.token_ttl, m_options.random_seed, m_options.wall_clock}),
+    m_tenant(Tenant::Options{m_options.token_ttl, m_options.random_seed, m_options.wall_clock,
+                             m_options.fetch_child_limit}),
     m_limiter(m_options.rate_limit_scale),
     m_fault_random(m_options.random_seed ^ 0x5eed5eed5eed5eedULL)
 {
@@ -296,10 +297,12 @@ HttpResponse Api::error_response(int http_status, long long code, const std::str
 HttpResponse Api::handle(const HttpRequest& request)
 {
   std::lock_guard lock(m_mutex);
-  if (request.path.starts_with("/_emulator/")) {
-    return handle_control(request);
-  }
   const std::string log_id = new_log_id();
+  if (request.path.starts_with("/_emulator/")) {
+    auto response = handle_control(request);
+    response.headers.emplace_back("X-Tt-Logid", log_id);
+    return response;
+  }
   HttpResponse response;
 
   // Faults first: they stand for failures between the client and the service.
@@ -470,7 +473,12 @@ HttpResponse Api::handle_open_api(const HttpRequest& request, const std::string&
     }
     json::Value data = found->run(*this, call);
     count(found->endpoint, "200");
-    return json_response(200, json::Value::object({{"code", 0}, {"msg", "success"}, {"data", std::move(data)}}));
+    // Built member by member: an initializer list would copy `data`, which can be 50 users.
+    json::Object envelope;
+    envelope.emplace_back("code", 0);
+    envelope.emplace_back("msg", "success");
+    envelope.emplace_back("data", std::move(data));
+    return json_response(200, json::Value(std::move(envelope)));
   } catch (const ApiFailure& e) {
     // Failures answered with HTTP 200 (authen user_info) keep the plain envelope.
     if (e.http_status() == 200) {

@@ -51,6 +51,7 @@ public:
     double fail_rate = 0;  // share of /open-apis requests answered with a 5xx
     double drop_rate = 0;  // share of /open-apis requests whose connection is closed unanswered
     std::uint64_t random_seed = 1;
+    std::size_t fetch_child_limit = 0; // see Tenant::Options
     std::function<std::int64_t()> wall_clock;                     // empty: system clock
     std::function<RateLimiter::Clock::time_point()> steady_clock; // empty: steady_clock::now
   };

@@ -38,6 +38,7 @@ struct Settings
   double fail_rate = 0;
   double drop_rate = 0;
   std::uint64_t random_seed = 1;
+  std::size_t fetch_child_limit = 0;
   std::string log_level = "info";
 };
 
@@ -165,12 +166,19 @@ int main(int argc, char** argv)
   app.add_option("--random-seed", s.random_seed,
                  "Seed for faults, tokens and generated ids: the same seed and the same requests give the same run")
     ->capture_default_str();
-  app.add_option("--log-level", s.log_level, "trace, debug, info, warn, error or off")->capture_default_str();
+  app.add_option("--fetch-child-limit", s.fetch_child_limit,
+                 "Answer 43010 (big dept forbid recursion) to a fetch_child listing of more departments than N "
+                 "(0 = never)")
+    ->capture_default_str();
+  app.add_option("--log-level", s.log_level, "trace, debug (one line per request), info, warn, error or off")
+    ->capture_default_str()
+    ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
 
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // Help and version exit 0; any usage error exits 2, as dirsync's do.
+    return app.exit(e) == 0 ? 0 : 2;
   }
 
   auto logger = spdlog::stderr_color_mt("feishu-emulator");
@@ -219,6 +227,7 @@ int main(int argc, char** argv)
     options.fail_rate = s.fail_rate;
     options.drop_rate = s.drop_rate;
     options.random_seed = s.random_seed;
+    options.fetch_child_limit = s.fetch_child_limit;
     Api api(options, seed);
     spdlog::info("tenant loaded from {}", source);
     if (source == "an empty tenant") {

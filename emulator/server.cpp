@@ -202,6 +202,8 @@ struct Server::Impl
         answer.status = 500;
         answer.body = R"({"code":40003,"msg":"internal error"})";
       }
+      spdlog::debug("{} {}{}{} -> {}{}", in.method, in.path, in.query.empty() ? "" : "?", in.query, answer.status,
+                    answer.drop ? " (dropped)" : "");
       if (answer.delay.count() > 0) {
         timer.at(Timer::Clock::now() + answer.delay, [request, answer] { deliver(request, answer); });
       } else {

@@ -89,6 +89,9 @@ public:
     std::int64_t token_ttl = 7200;     // seconds a token lives
     std::uint64_t random_seed = 1;     // tokens and generated ids derive from it
     std::function<std::int64_t()> wall_clock; // unix seconds; empty = the system clock
+    // A recursive children listing (fetch_child) over more departments than this answers 43010
+    // "big dept forbid recursion", as the real service does for big tenants; 0 = no limit.
+    std::size_t fetch_child_limit = 0;
   };
 
   explicit Tenant(Options options);

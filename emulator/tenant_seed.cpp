@@ -206,6 +206,10 @@ void Tenant::load_seed_into(const json::Value& seed)
 
   // Users, pass 1.
   const auto& users = array_at(seed, "users", "");
+  for (auto* index : {&m_user_by_open_id, &m_user_by_union_id, &m_active_by_user_id, &m_active_by_mobile,
+                      &m_active_by_email, &m_active_by_employee_no}) {
+    index->reserve(users.size());
+  }
   std::vector<std::string> leaders;
   std::vector<std::vector<std::string>> dotted;
   std::unordered_map<std::string, std::size_t> seen_user_ids;

@@ -99,8 +99,8 @@ std::function<void(json::Array&)> decoding(const PageHandler<T>& on_page, Decode
 
 } // namespace
 
-Client::Client(const config::FeishuConfig& config)
-  : Client(config, std::shared_ptr<HttpTransport>(make_cpprest_transport(config.base_url)))
+Client::Client(const config::FeishuConfig& config, ClientHooks hooks)
+  : Client(config, std::shared_ptr<HttpTransport>(make_cpprest_transport(config.base_url)), std::move(hooks))
 {
 }
 
@@ -333,11 +333,11 @@ Value Client::send(const Call& call)
       if (attempt >= max_attempts) {
         throw make_api_error(label, envelope, true, gave_up);
       }
-      const std::int64_t reset_ms = find_rate_limit_reset_ms(response);
-      std::chrono::nanoseconds wait =
-        reset_ms > 0 ? std::min<std::chrono::nanoseconds>(std::chrono::milliseconds(reset_ms),
-                                                          m_hooks.max_rate_limit_wait)
-                     : backoff(attempt);
+      const auto reset = find_rate_limit_reset(response);
+      const std::chrono::nanoseconds wait =
+        (reset && reset->count() > 0)
+          ? std::min<std::chrono::nanoseconds>(*reset, m_hooks.max_rate_limit_wait)
+          : backoff(attempt);
       // Pause the endpoint for every thread; this request then waits in send_once like any other.
       m_limits.pause(call.endpoint, m_hooks.clock() + wait);
       spdlog::warn("feishu: {} was rate limited by Feishu; holding {} back for {:.1f}s (attempt {} of {})",

@@ -103,7 +103,7 @@ class Client
 public:
   // A client over cpprestsdk to config.base_url. Throws ConfigError for a bad base_url or
   // rate_limits entry.
-  explicit Client(const config::FeishuConfig& config);
+  explicit Client(const config::FeishuConfig& config, ClientHooks hooks = {});
   // A client over any transport (tests pass a fake one). Throws ConfigError as above.
   Client(const config::FeishuConfig& config, std::shared_ptr<HttpTransport> transport,
          ClientHooks hooks = {});

@@ -76,18 +76,19 @@ Disposition classify(const Envelope& e)
   return Disposition::permanent;
 }
 
-std::int64_t find_rate_limit_reset_ms(const HttpResponse& response)
+std::optional<std::chrono::milliseconds> find_rate_limit_reset(const HttpResponse& response)
 {
   const std::string* v = response.find_header("x-ogw-ratelimit-reset");
   if (v == nullptr || v->empty()) {
-    return -1;
+    return std::nullopt;
   }
   char* end = nullptr;
   const double seconds = std::strtod(v->c_str(), &end);
-  if (end == v->c_str() || *end != '\0' || !std::isfinite(seconds) || seconds < 0) {
-    return -1;
+  // Refuse what could overflow too: nobody asks for a wait of more than a day.
+  if (end == v->c_str() || *end != '\0' || !std::isfinite(seconds) || seconds < 0 || seconds > 86400) {
+    return std::nullopt;
   }
-  return static_cast<std::int64_t>(std::ceil(seconds * 1000.0));
+  return std::chrono::milliseconds(static_cast<std::int64_t>(std::ceil(seconds * 1000.0)));
 }
 
 ApiError make_api_error(std::string_view endpoint, const Envelope& e, bool retryable,

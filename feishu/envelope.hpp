@@ -9,7 +9,9 @@
 #include "common/json.hpp"
 #include "feishu/transport.hpp"
 
+#include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -52,9 +54,9 @@ enum class Disposition {
 
 Disposition classify(const Envelope& envelope);
 
-// The seconds to wait that x-ogw-ratelimit-reset asks for, in milliseconds; -1 when the header is
-// absent or not a non-negative number.
-std::int64_t find_rate_limit_reset_ms(const HttpResponse& response);
+// The wait that x-ogw-ratelimit-reset asks for (seconds, possibly fractional), rounded up to a
+// millisecond; nullopt when the header is absent or not a non-negative number.
+std::optional<std::chrono::milliseconds> find_rate_limit_reset(const HttpResponse& response);
 
 // An ApiError for a failed answer: endpoint ("GET /open-apis/..."), HTTP status, code, msg (or a
 // description of the body when it had no msg) and log id.

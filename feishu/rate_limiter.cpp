@@ -198,6 +198,11 @@ const std::vector<config::RateWindow>& RateLimits::windows(std::string_view name
   return it->second.windows();
 }
 
+void validate_rate_limits(const std::map<std::string, std::vector<config::RateWindow>>& overrides)
+{
+  RateLimits check(overrides);
+}
+
 std::string describe(const std::vector<config::RateWindow>& windows)
 {
   if (windows.empty()) {

@@ -102,6 +102,10 @@ private:
   std::map<std::string, RateLimiter, std::less<>> m_limiters;
 };
 
+// Checks config.feishu.rate_limits as RateLimits would (for `dirsync check-config`): throws
+// ConfigError listing every unknown endpoint name and invalid window.
+void validate_rate_limits(const std::map<std::string, std::vector<config::RateWindow>>& overrides);
+
 // "50/s", "1000/min", "10/min", "3/5s"; windows joined with " + ".
 std::string describe(const std::vector<config::RateWindow>& windows);
 

@@ -119,7 +119,7 @@ bool copy_then_remove(const fs::path& from, const fs::path& to)
   if (::fstat(in.get(), &st) != 0) {
     fail("cannot read the attributes of " + from.string(), errno);
   }
-  std::string temp = (to.parent_path() / ("." + to.filename().string() + ".dirsync-XXXXXX")).string();
+  std::string temp = (to.parent_path() / fmt::format(".{}.dirsync-XXXXXX", to.filename().string())).string();
   Fd out(::mkstemp(temp.data()));
   if (out.get() < 0) {
     fail("cannot create a temporary file in " + to.parent_path().string(), errno);

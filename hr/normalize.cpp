@@ -324,12 +324,14 @@ MobileNormalizer::Result MobileNormalizer::normalize(std::string_view raw) const
       return {{}, "is not a phone number"};
     }
   }
-  if (!util.IsValidNumber(number)) {
+  // GetNumberType() is UNKNOWN exactly when IsValidNumber() is false (both classify the national
+  // number against the region's metadata), so one call does for both and halves the cost.
+  const auto type = util.GetNumberType(number);
+  if (type == PhoneNumberUtil::UNKNOWN) {
     std::string region;
     util.GetRegionCodeForCountryCode(number.country_code(), &region);
     return {{}, "is not a valid number for region " + (region.empty() || region == "ZZ" ? m_region : region)};
   }
-  const auto type = util.GetNumberType(number);
   if (type != PhoneNumberUtil::MOBILE && type != PhoneNumberUtil::FIXED_LINE_OR_MOBILE) {
     return {{}, "is not a mobile number (it looks like a landline or service number)"};
   }

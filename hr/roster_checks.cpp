@@ -9,18 +9,30 @@ namespace dirsync::hr {
 
 namespace {
 
-using Rows = std::vector<RowMapper::Mapped>;
+// One row: its person and whether it is still usable (both live in MappedRows' vectors).
+struct Row
+{
+  Person& person;
+  char& ok;
+};
 
-bool is_active(const RowMapper::Mapped& r)
+struct Rows
+{
+  MappedRows& m;
+  std::size_t size() const { return m.people.size(); }
+  Row operator[](std::size_t i) { return {m.people[i], m.ok[i]}; }
+};
+
+bool is_active(const Row& r)
 {
   return r.person.status == EmploymentStatus::active;
 }
 
-void row_problem(RowMapper::Mapped& r, Severity severity, const std::string& column, std::string code,
+void row_problem(Row r, Severity severity, const std::string& column, std::string code,
                  std::string message, Report& report)
 {
   if (severity == Severity::error) {
-    r.ok = false;
+    r.ok = 0;
   }
   report.add({r.person.row, column, r.person.employee_no, severity, std::move(code), std::move(message)});
 }
@@ -54,7 +66,7 @@ bool check_employee_numbers(Rows& rows, const RowMapper& mapper, std::string_vie
     if (fresh) {
       continue;
     }
-    auto& first = rows[it->second];
+    Row first = rows[it->second];
     if (reported_first.insert(it->second).second) {
       ++duplicated;
       if (examples.size() < 5) {
@@ -103,7 +115,7 @@ void check_unique(Rows& rows, Field field, const RowMapper& mapper, std::string_
       continue;
     }
     const std::string code = fmt::format("duplicate_{}", what);
-    auto& f = rows[it->second];
+    Row f = rows[it->second];
     if (reported_first.insert(it->second).second) {
       row_problem(f, Severity::error, column, code,
                   fmt::format("{} {} is also on {} {} (employee {})", what, v, word, rows[i].person.row,
@@ -127,7 +139,8 @@ void check_departments(Rows& rows, const CheckInput& in, Report& report)
     return;
   }
   const auto& known = *in.context->known_departments;
-  for (auto& r : rows) {
+  for (std::size_t ri = 0; ri < rows.size(); ++ri) {
+    Row r = rows[ri];
     if (!is_active(r)) {
       continue;
     }
@@ -158,7 +171,8 @@ void check_leaders(Rows& rows, const CheckInput& in,
   constexpr std::size_t k_none = static_cast<std::size_t>(-1);
 
   // Self-leaders first: a one-person cycle said plainly.
-  for (auto& r : rows) {
+  for (std::size_t ri = 0; ri < rows.size(); ++ri) {
+    Row r = rows[ri];
     if (is_active(r) && !r.person.leader_employee_no.empty() &&
         r.person.leader_employee_no == r.person.employee_no) {
       row_problem(r, Severity::error, column, "self_leader",
@@ -221,13 +235,14 @@ void check_leaders(Rows& rows, const CheckInput& in,
 
   // Leaders that are not (usable) in the file. Errors are reported on every row, so that a row
   // comes back with all its problems at once; warnings only on rows that are used.
-  for (auto& r : rows) {
+  for (std::size_t ri = 0; ri < rows.size(); ++ri) {
+    Row r = rows[ri];
     const std::string& leader = r.person.leader_employee_no;
     if (!is_active(r) || leader.empty() || leader == r.person.employee_no) {
       continue;
     }
     if (auto it = by_no.find(leader); it != by_no.end()) {
-      const auto& l = rows[it->second];
+      Row l = rows[it->second];
       if (!r.ok) {
         continue;
       }
@@ -272,8 +287,9 @@ void check_leaders(Rows& rows, const CheckInput& in,
 
 } // namespace
 
-bool check_rows(Rows& rows, const CheckInput& in, Report& report)
+bool check_rows(MappedRows& mapped, const CheckInput& in, Report& report)
 {
+  Rows rows{mapped};
   const std::string_view word = row_word(report.format);
   std::unordered_map<std::string_view, std::size_t> by_no;
   const bool unique = check_employee_numbers(rows, *in.mapper, word, by_no, report);

@@ -18,8 +18,16 @@ struct CheckInput
   const IntakeContext* context = nullptr;
 };
 
-// Checks `rows` (in file order) and updates their `ok`. Returns false when duplicate employee
+// Every mapped row of a file, in file order: people[i] and whether it is usable, ok[i]. Two
+// vectors rather than one of pairs, so that the accepted people can become the Roster in place.
+struct MappedRows
+{
+  std::vector<Person> people;
+  std::vector<char> ok;
+};
+
+// Checks the rows and clears `ok` of those with new errors. Returns false when duplicate employee
 // numbers make the whole file unusable (a fatal problem has been added).
-bool check_rows(std::vector<RowMapper::Mapped>& rows, const CheckInput& input, Report& report);
+bool check_rows(MappedRows& rows, const CheckInput& input, Report& report);
 
 } // namespace dirsync::hr

@@ -4,6 +4,7 @@
 #include "daemon/commands.hpp"
 #include "daemon/exit_code.hpp"
 #include "config/values.hpp"
+#include "feishu/rate_limiter.hpp"
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -52,6 +53,16 @@ void add_check_config_command(CLI::App& app, Invocation& inv, std::ostream& out)
   cmd->callback([&inv, &out] {
     inv.action = [&inv, &out] {
       const config::Config config = config::load_config(inv.config_path);
+      // Which endpoint names exist is the Feishu client's to say, not the loader's.
+      try {
+        feishu::validate_rate_limits(config.feishu.rate_limits);
+      } catch (const ConfigError& e) {
+        std::vector<std::string> problems;
+        for (const auto& problem : e.problems()) {
+          problems.push_back(inv.config_path.string() + ": " + problem);
+        }
+        throw ConfigError(problems);
+      }
       print_summary(out, inv.config_path, config);
       return ExitCode::success;
     };

@@ -94,6 +94,23 @@ TEST_CASE("dirsync check-config exits 78 with file:line:col for a misspelled key
   CHECK(r.err == file.string() + ":4:3: sync.apply_mod: unknown key (did you mean `apply_mode`?)\n");
 }
 
+TEST_CASE("dirsync check-config exits 78 for a rate limit of an unknown Feishu endpoint", "[cli][config]")
+{
+  EnvGuard credentials("CREDENTIALS_DIRECTORY", std::nullopt);
+  EnvGuard secret("DIRSYNC_APP_SECRET", "demo-secret");
+  dirsync::testing::ScratchDir dir;
+  const auto good = dir.write("good.yaml", "feishu:\n  app_id: cli_demo\n  rate_limits:\n    user_create: [5/s]\n");
+  CHECK(run({"check-config", "--config", good.c_str()}).code == 0);
+
+  const auto file = dir.write("dirsync.yaml", "feishu:\n  app_id: cli_demo\n  rate_limits:\n    user_creat: [5/s]\n");
+  const auto r = run({"check-config", "--config", file.c_str()});
+  CHECK(r.code == 78);
+  CHECK(r.out.empty());
+  CHECK(r.err.rfind(file.string() + ": feishu.rate_limits.user_creat: unknown endpoint name; known names are: "
+                                    "tenant_access_token, user_create, ",
+                    0) == 0);
+}
+
 TEST_CASE("dirsync check-config lists every problem and never the secret", "[cli][config]")
 {
   EnvGuard credentials("CREDENTIALS_DIRECTORY", std::nullopt);

@@ -1,9 +1,12 @@
 #include "emulator/tenant.hpp"
 
 #include "common/error.hpp"
+#include "support/scratch_dir.hpp"
+#include "support/tenant_generator.hpp"
 
 #include <catch2/catch.hpp>
 
+#include <filesystem>
 #include <set>
 
 using dirsync::emulator::ApiFailure;
@@ -431,4 +434,124 @@ TEST_CASE("tenant state() loads back into the same tenant", "[emulator]")
   copy.load_seed(state);
   CHECK(copy.state() == state);
   CHECK(state.find("users")->as_array()[0].get_string("open_id").starts_with("ou_"));
+}
+
+TEST_CASE("tenant refuses a recursive listing of a big department with 43010 when limited", "[emulator]")
+{
+  std::int64_t wall = 1'800'000'000;
+  Tenant tenant(Tenant::Options{7200, 7, [&wall] { return wall; }, 2});
+  tenant.load_seed(parse(k_seed));
+  const auto caller =
+    tenant.authenticate(tenant.issue_tenant_token(Value::object({{"app_id", "cli_all"}, {"app_secret", "s1"}})).token);
+  const IdTypes custom{UserIdType::user_id, DepartmentIdType::department_id};
+  expect_failure([&] { tenant.department_children(caller, "0", custom, true, PageRequest{}); }, 400, 43010);
+  CHECK(tenant.department_children(caller, "0", custom, false, PageRequest{}).find("items")->size() == 2);
+  CHECK(tenant.department_children(caller, "D02", custom, true, PageRequest{}).find("items")->size() == 1);
+}
+
+TEST_CASE("generate_tenant makes a loadable, nested, deterministic tenant", "[emulator]")
+{
+  dirsync::testing::TenantShape shape;
+  shape.users = 500;
+  shape.departments = 40;
+  shape.resigned = 5;
+  const auto seed = dirsync::testing::generate_tenant(shape);
+  CHECK(seed == dirsync::testing::generate_tenant(shape));
+  Tenant tenant(Tenant::Options{});
+  tenant.load_seed(seed);
+  CHECK(tenant.user_count() == 500);
+  CHECK(tenant.department_count() == 40);
+  const auto caller = tenant.authenticate(
+    tenant.issue_tenant_token(Value::object({{"app_id", "cli_test"}, {"app_secret", "test-secret"}})).token);
+  const IdTypes custom{UserIdType::user_id, DepartmentIdType::department_id};
+  const auto top = tenant.department_children(caller, "0", custom, false, PageRequest{"50", ""});
+  CHECK(top.find("items")->size() == shape.branching);
+  const auto all = tenant.department_children(caller, "0", custom, true, PageRequest{"50", ""});
+  CHECK(all.find("items")->size() == 40);
+  const auto last = tenant.get_user(caller, "E000500", custom);
+  CHECK(last.find("user")->find("status")->get_bool("is_resigned"));
+  CHECK_NOTHROW(tenant.resurrect_user(caller, "E000500", Value(), custom));
+}
+
+TEST_CASE("tenant departments: create with client_token, move without cycles, delete only when empty", "[emulator]")
+{
+  Fixture f;
+  const auto body = parse(R"({"name": "测试组", "parent_department_id": "D02", "department_id": "D10", "order": "5"})");
+  const auto created = f.tenant.create_department(f.all, body, f.custom, "dept-1");
+  CHECK(created.find("department")->get_string("open_department_id").starts_with("od-"));
+  CHECK(f.tenant.create_department(f.all, body, f.custom, "dept-1") == created);
+  expect_failure([&] { f.tenant.create_department(f.all, body, f.custom, ""); }, 400, 40001); // D10 exists
+  expect_failure(
+    [&] { f.tenant.create_department(f.tech, parse(R"({"name": "x", "parent_department_id": "D01"})"), f.custom, ""); },
+    403, 40014);
+
+  // Children sort by order: D03 ("0") before D10 ("5").
+  const auto children = f.tenant.department_children(f.all, "D02", f.custom, false, PageRequest{});
+  REQUIRE(children.find("items")->size() == 2);
+  CHECK(children.find("items")->as_array()[0].get_string("department_id") == "D03");
+
+  expect_failure([&] { f.tenant.patch_department(f.all, "D02", parse(R"({"parent_department_id": "D10"})"), f.custom); },
+                 400, 40001);
+  const auto moved = f.tenant.patch_department(f.all, "D10", parse(R"({"parent_department_id": "D01", "name": "新名字"})"), f.custom);
+  CHECK(moved.find("department")->get_string("parent_department_id") == "D01");
+  CHECK(moved.find("department")->get_string("name") == "新名字");
+
+  expect_failure([&] { f.tenant.delete_department(f.all, "D03", f.custom); }, 400, 40001); // has a member
+  CHECK_NOTHROW(f.tenant.delete_department(f.all, "D10", f.custom));
+  expect_failure([&] { f.tenant.get_department(f.all, "D10", f.custom); }, 400, 40015);
+  CHECK_NOTHROW(f.tenant.create_department(f.all, body, f.custom, "")); // the id may be reused
+}
+
+TEST_CASE("tenant update_user_id renames the user_id and keeps it unique", "[emulator]")
+{
+  Fixture f;
+  expect_failure([&] { f.tenant.update_user_id(f.all, "E0003", parse(R"({"new_user_id": "E0002"})"), f.custom); }, 400,
+                 41011);
+  expect_failure([&] { f.tenant.update_user_id(f.all, "E0003", parse(R"({})"), f.custom); }, 400, 41054);
+  f.tenant.update_user_id(f.all, "E0003", parse(R"({"new_user_id": "Z0003"})"), f.custom);
+  expect_failure([&] { f.tenant.get_user(f.all, "E0003", f.custom); }, 400, 41050);
+  CHECK(f.tenant.get_user(f.all, "Z0003", f.custom).find("user")->get_string("name") == "张伟");
+}
+
+TEST_CASE("tenant user tokens: search and user_info see the user; logout ends their tokens", "[emulator]")
+{
+  Fixture f;
+  const auto grant = f.tenant.issue_user_token("E0002", "");
+  CHECK(grant.token.starts_with("u-"));
+  const auto user = f.tenant.authenticate(grant.token);
+  CHECK(f.tenant.user_info(user).get_string("user_id") == "E0002");
+  const auto found = f.tenant.search_users(user, "张", PageRequest{});
+  REQUIRE(found.find("users")->size() == 1);
+  CHECK(found.find("users")->as_array()[0].get_string("user_id") == "E0003");
+  f.tenant.delete_user(f.all, "E0003", Value(), f.custom);
+  CHECK(f.tenant.search_users(user, "张", PageRequest{}).find("users")->size() == 0);
+
+  expect_failure([&] { f.tenant.logout(f.all, parse(R"({"logout_type": 4})"), f.custom); }, 400, 1080001);
+  f.tenant.logout(f.all, parse(R"({"logout_type": 1, "user_id": "E0002"})"), f.custom);
+  expect_failure([&] { f.tenant.authenticate(grant.token); }, 400, 99991668);
+  CHECK(f.tenant.jssdk_ticket(f.all).get_int("expire_in") == 7200);
+}
+
+TEST_CASE("tenant loads the seed example of docs/emulator.md and examples/tenant.json", "[emulator]")
+{
+  const auto example = parse(R"({
+    "apps": [{"app_id": "cli_demo", "app_secret": "demo-secret", "scope": ["0"]}],
+    "departments": [{"department_id": "D01", "name": "技术部", "parent_department_id": "0",
+                     "leader_user_id": "E0001", "order": "10"}],
+    "users": [{"user_id": "E0001", "employee_no": "E0001", "name": "张三", "en_name": "Zhang San",
+               "email": "zhangsan@example.com", "mobile": "+8613800000001", "department_ids": ["D01"],
+               "leader_user_id": "", "job_title": "工程师", "employee_type": 1,
+               "is_tenant_manager": false, "resigned_at": null}],
+    "job_titles": [{"job_title_id": "JT01", "name": "工程师",
+                    "i18n_name": [{"locale": "en_us", "value": "Engineer"}], "status": true}],
+    "units": [{"unit_id": "U01", "name": "消费者事业部", "unit_type": "子公司", "department_ids": ["D01"]}]
+  })");
+  Tenant tenant(Tenant::Options{});
+  CHECK_NOTHROW(tenant.load_seed(example));
+  CHECK(tenant.user_count() == 1);
+
+  const auto sample = dirsync::testing::read_file(std::filesystem::path(DIRSYNC_SOURCE_DIR) / "examples" / "tenant.json");
+  CHECK_NOTHROW(tenant.load_seed(parse(sample)));
+  CHECK(tenant.user_count() == 15);
+  CHECK(tenant.department_count() == 8);
 }

@@ -236,6 +236,22 @@ TEST_CASE("Client waits x-ogw-ratelimit-reset seconds after a 429, then succeeds
   CHECK(m.requests[{"user_get", "0"}] == 1);
 }
 
+TEST_CASE("Client backs off after a 429 that names no reset time", "[feishu][client]")
+{
+  Fixture f;
+  f.transport->push(failure(429, 99991400, "request trigger frequency limit"));
+  f.transport->push(failure(429, 99991400, "request trigger frequency limit", {{"x-ogw-ratelimit-reset", "0"}}));
+  f.transport->push(ok(json::Value::object({{"user", user_json("ou_1")}})));
+  Client& c = f.make();
+  CHECK(c.get_user("ou_1").open_id == "ou_1");
+  auto sleeps = f.time.sleeps();
+  REQUIRE(sleeps.size() == 2);
+  CHECK(sleeps[0] > 0ns);
+  CHECK(sleeps[0] <= 1s);
+  CHECK(sleeps[1] > 0ns);
+  CHECK(sleeps[1] <= 2s);
+}
+
 TEST_CASE("Client retries a rate-limited request even when it is not safe to repeat", "[feishu][client]")
 {
   // A 429 means the request was not applied, so even resurrect may be sent again.

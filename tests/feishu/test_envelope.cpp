@@ -74,11 +74,14 @@ TEST_CASE("classify branches on the code first, then on the HTTP status", "[feis
   CHECK(disposition(404, R"({"code":0})") == Disposition::permanent);
 }
 
-TEST_CASE("find_rate_limit_reset_ms reads x-ogw-ratelimit-reset in seconds", "[feishu][envelope]")
+TEST_CASE("find_rate_limit_reset reads x-ogw-ratelimit-reset in seconds", "[feishu][envelope]")
 {
-  CHECK(find_rate_limit_reset_ms({429, {{"X-Ogw-Ratelimit-Reset", "3"}}, ""}) == 3000);
-  CHECK(find_rate_limit_reset_ms({429, {{"x-ogw-ratelimit-reset", "0.25"}}, ""}) == 250);
-  CHECK(find_rate_limit_reset_ms({429, {{"x-ogw-ratelimit-reset", "soon"}}, ""}) == -1);
-  CHECK(find_rate_limit_reset_ms({429, {{"x-ogw-ratelimit-reset", "-1"}}, ""}) == -1);
-  CHECK(find_rate_limit_reset_ms({429, {}, ""}) == -1);
+  using std::chrono::milliseconds;
+  CHECK(find_rate_limit_reset({429, {{"X-Ogw-Ratelimit-Reset", "3"}}, ""}) == milliseconds(3000));
+  CHECK(find_rate_limit_reset({429, {{"x-ogw-ratelimit-reset", "0.25"}}, ""}) == milliseconds(250));
+  CHECK(find_rate_limit_reset({429, {{"x-ogw-ratelimit-reset", "0"}}, ""}) == milliseconds(0));
+  CHECK_FALSE(find_rate_limit_reset({429, {{"x-ogw-ratelimit-reset", "soon"}}, ""}));
+  CHECK_FALSE(find_rate_limit_reset({429, {{"x-ogw-ratelimit-reset", "-1"}}, ""}));
+  CHECK_FALSE(find_rate_limit_reset({429, {{"x-ogw-ratelimit-reset", "1e300"}}, ""}));
+  CHECK_FALSE(find_rate_limit_reset({429, {}, ""}));
 }

@@ -1,5 +1,6 @@
 #include "hr/intake.hpp"
 #include "support/hr_fixtures.hpp"
+#include "support/scratch_dir.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -476,4 +477,67 @@ TEST_CASE("a configuration without a required mapping is a ConfigError", "[hr][i
     CHECK(std::string(e.what()).find("unknown field \"nickname\"") != std::string::npos);
     CHECK(std::string(e.what()).find("employee_no is required") != std::string::npos);
   }
+}
+
+TEST_CASE("intake of a large file maps rows in parallel with the same, ordered result", "[hr][intake]")
+{
+  // More rows than one batch (16384) and far more than the parallel threshold, with errors spread
+  // over the file: each must land on its own row, in row order.
+  constexpr int k_rows = 20'000;
+  std::string text(k_hr_header);
+  text += '\n';
+  for (int i = 1; i <= k_rows; ++i) {
+    std::string row = hr_row(fmt::format("{:06d}", i), i);
+    if (i % 7 == 0) {
+      row.replace(row.find('@'), 1, "#");
+    }
+    text += row + "\n";
+  }
+  auto r = intake("big.csv", text);
+  REQUIRE(r.report.accepted);
+  CHECK(r.roster.people.size() == k_rows - k_rows / 7);
+  std::vector<std::size_t> rows;
+  for (const auto& p : r.report.problems) {
+    if (p.code == "bad_email") {
+      CHECK(p.employee_no == fmt::format("{:06d}", p.row - 1));
+      rows.push_back(p.row);
+    }
+  }
+  REQUIRE(rows.size() == k_rows / 7);
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    CHECK(rows[i] == (i + 1) * 7 + 1);
+  }
+  for (std::size_t i = 0; i < r.roster.people.size(); ++i) {
+    if (i > 0) {
+      CHECK(r.roster.people[i].row > r.roster.people[i - 1].row);
+    }
+  }
+}
+
+TEST_CASE("the sample export in examples/hr is accepted without errors or warnings", "[hr][intake]")
+{
+  const auto file = std::filesystem::path(DIRSYNC_SOURCE_DIR) / "examples/hr/employees-sample.csv";
+  hr::IntakeContext context;
+  context.now = 1;
+  auto r = hr::read_export_file(file, hr_config(), config::SafetyConfig{}, context);
+  REQUIRE(r.report.accepted);
+  CHECK(r.report.counts.errors == 0);
+  CHECK(r.report.counts.warnings == 0);
+  CHECK(r.report.counts.accepted_rows == 12);
+  CHECK(r.report.counts.terminated == 1);
+  CHECK(r.roster.people.at(3).job_title == "高级工程师, 数据库");
+  CHECK(r.roster.people.at(8).mobile == "+85251234567");
+}
+
+TEST_CASE("read_export_file names a file it cannot read, and refuses a folder", "[hr][intake]")
+{
+  ScratchDir dir;
+  const config::HrConfig hr = hr_config();
+  CHECK_THROWS_WITH(hr::read_export_file(dir / "missing.csv", hr, {}, {}),
+                    Catch::Contains("cannot open HR file") && Catch::Contains("missing.csv"));
+  CHECK_THROWS_WITH(hr::read_export_file(dir.path(), hr, {}, {}), Catch::Contains("not a regular file"));
+  auto file = dir.write("e.csv", company(3));
+  auto r = hr::read_export_file(file, hr, {}, {});
+  CHECK(r.report.accepted);
+  CHECK(r.report.file_name == "e.csv");
 }

@@ -137,10 +137,24 @@ bool EmulatorProcess::try_start(const std::filesystem::path& seed_file, const st
   }
   const auto stderr_path = m_dir / "stderr.txt";
 
+  // Everything the child needs is prepared before fork(): the test process has other threads, so
+  // the child may only make async-signal-safe calls (no allocation) until it execs.
+  std::vector<char*> cargs;
+  for (auto& a : argv) {
+    cargs.push_back(a.data());
+  }
+  cargs.push_back(nullptr);
+  const int err_fd = ::open(stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (err_fd < 0) {
+    throw std::runtime_error("cannot create " + stderr_path.string() + ": " + std::strerror(errno));
+  }
   int pipe_fds[2];
   if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
+    ::close(err_fd);
     throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
   }
+  sigset_t none;
+  sigemptyset(&none);
   const pid_t parent = ::getpid();
   const pid_t pid = ::fork();
   if (pid < 0) {
@@ -152,22 +166,13 @@ bool EmulatorProcess::try_start(const std::filesystem::path& seed_file, const st
     if (::getppid() != parent) {
       ::_exit(127);
     }
-    sigset_t none;
-    sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
     ::dup2(pipe_fds[1], STDOUT_FILENO);
-    const int err = ::open(stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (err >= 0) {
-      ::dup2(err, STDERR_FILENO);
-    }
-    std::vector<char*> cargs;
-    for (auto& a : argv) {
-      cargs.push_back(a.data());
-    }
-    cargs.push_back(nullptr);
+    ::dup2(err_fd, STDERR_FILENO);
     ::execv(cargs[0], cargs.data());
     ::_exit(127);
   }
+  ::close(err_fd);
   ::close(pipe_fds[1]);
   m_pid = pid;
   m_stdout = pipe_fds[0];

@@ -4,7 +4,8 @@
 // The constructor starts the process and returns once it printed its ready line (bounded; throws
 // std::runtime_error with the emulator's stderr otherwise). The destructor stops it (SIGTERM, then
 // SIGKILL) and reaps it; the child also gets SIGTERM if the test process dies first, so no emulator
-// is ever left behind.
+// is ever left behind. (That signal comes when the *thread* that started it ends: construct it on a
+// thread that outlives it, such as the test's own.)
 #pragma once
 
 #include "common/json.hpp"
