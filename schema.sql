@@ -34,9 +34,11 @@
 CREATE TABLE refresh_runs (
   -- One row per refresh: dirsync paging the tenant's departments, users, job titles and units
   -- into this database. result is NULL while it runs (or if dirsync stopped during it); 'ok' when
-  -- the mirror was updated and may be planned against; 'untrusted' when it completed but the
-  -- mirror gate refused it as a basis for plans (trust_reason says why, e.g. it lost too many
-  -- users); 'failed' when it could not complete (error says why).
+  -- the mirror was updated and may be planned against; 'untrusted' when the mirror gate refused
+  -- it (trust_reason says why: it lost too many users, the app was refused part of the tenant, or
+  -- paging failed part-way); 'failed' when it could not read the tenant at all or the database
+  -- failed (error says why). Only an 'ok' refresh writes the mirror tables: the others write
+  -- nothing but this row, and plans refuse the mirror until the newest refresh is 'ok'.
   id                  INTEGER PRIMARY KEY,
   started_at          INTEGER NOT NULL,
   finished_at         INTEGER,
@@ -48,13 +50,13 @@ CREATE TABLE refresh_runs (
   departments_seen    INTEGER NOT NULL DEFAULT 0 CHECK (departments_seen >= 0),
   users_seen          INTEGER NOT NULL DEFAULT 0 CHECK (users_seen >= 0),     -- in the listings
   users_added         INTEGER NOT NULL DEFAULT 0 CHECK (users_added >= 0),    -- new to the mirror
-  users_changed       INTEGER NOT NULL DEFAULT 0 CHECK (users_changed >= 0),  -- got a history row
+  users_changed       INTEGER NOT NULL DEFAULT 0 CHECK (users_changed >= 0),  -- listed before and now, with a new history row
   users_resigned      INTEGER NOT NULL DEFAULT 0 CHECK (users_resigned >= 0), -- newly resigned
   users_out_of_scope  INTEGER NOT NULL DEFAULT 0 CHECK (users_out_of_scope >= 0), -- newly invisible
   job_titles_seen     INTEGER NOT NULL DEFAULT 0 CHECK (job_titles_seen >= 0),
   units_seen          INTEGER NOT NULL DEFAULT 0 CHECK (units_seen >= 0),
   api_requests        INTEGER NOT NULL DEFAULT 0 CHECK (api_requests >= 0),
-  rate_limit_waits    INTEGER NOT NULL DEFAULT 0 CHECK (rate_limit_waits >= 0), -- 429s waited out
+  rate_limit_waits    INTEGER NOT NULL DEFAULT 0 CHECK (rate_limit_waits >= 0), -- requests that waited for a rate limit (dirsync's own or a 429)
   CHECK ((result IS NULL) = (finished_at IS NULL)),
   CHECK (finished_at IS NULL OR finished_at >= started_at),
   CHECK (result IS NOT 'untrusted' OR trust_reason IS NOT NULL),
@@ -447,7 +449,7 @@ CREATE VIEW v_departments AS
          p.path,
          p.depth,
          d.parent_open_department_id,
-         parent.name AS parent_name,
+         nullif(parent.name, '') AS parent_name,  -- NULL under the root, whose name Feishu does not list
          d.leader_open_id,
          leader.name AS leader_name,
          unit.name AS unit,

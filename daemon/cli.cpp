@@ -38,6 +38,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   add_version_command(app, inv, out);
   add_validate_command(app, inv, out);
   add_approve_command(app, inv, out);
+  add_refresh_command(app, inv, out);
 
   try {
     app.parse(argc, argv);

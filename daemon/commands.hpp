@@ -16,5 +16,6 @@ void add_version_command(CLI::App& app, Invocation& inv, std::ostream& out);
 void add_check_config_command(CLI::App& app, Invocation& inv, std::ostream& out);
 void add_validate_command(CLI::App& app, Invocation& inv, std::ostream& out);
 void add_approve_command(CLI::App& app, Invocation& inv, std::ostream& out);
+void add_refresh_command(CLI::App& app, Invocation& inv, std::ostream& out);
 
 } // namespace dirsync::daemon

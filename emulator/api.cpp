@@ -1,6 +1,7 @@
 #include "emulator/api.hpp"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <ctime>
 
@@ -45,7 +46,7 @@ HttpResponse json_response(int status, const json::Value& body)
 
 } // namespace
 
-std::optional<std::string> percent_decode(std::string_view text, bool plus_is_space)
+std::optional<std::string> try_percent_decode(std::string_view text, bool plus_is_space)
 {
   std::string out;
   out.reserve(text.size());
@@ -95,9 +96,9 @@ std::vector<std::pair<std::string, std::string>> parse_query(std::string_view qu
     const auto part = query.substr(start, end - start);
     if (!part.empty()) {
       const auto eq = part.find('=');
-      const auto name = percent_decode(part.substr(0, eq), true);
+      const auto name = try_percent_decode(part.substr(0, eq), true);
       const auto value =
-        eq == std::string_view::npos ? std::optional<std::string>("") : percent_decode(part.substr(eq + 1), true);
+        eq == std::string_view::npos ? std::optional<std::string>("") : try_percent_decode(part.substr(eq + 1), true);
       if (name && value) {
         out.emplace_back(*name, *value);
       }
@@ -372,7 +373,7 @@ HttpResponse Api::handle_open_api(const HttpRequest& request, const std::string&
   // Match the route: decode each path segment, then compare with the patterns.
   std::vector<std::string> segments;
   for (const auto& raw : split_path(request.path)) {
-    auto decoded = percent_decode(raw, false);
+    auto decoded = try_percent_decode(raw, false);
     segments.push_back(decoded ? *decoded : raw);
   }
   const Route* found = nullptr;
@@ -486,6 +487,12 @@ HttpResponse Api::handle_open_api(const HttpRequest& request, const std::string&
       return json_response(200, json::Value::object({{"code", e.code()}, {"msg", e.msg()}, {"data", json::Value::object()}}));
     }
     return fail_with(e.http_status(), e.code(), e.msg());
+  } catch (const json::JsonError& e) {
+    // A body member of an unexpected shape that no check above caught.
+    return fail_with(400, 40001, std::string("invalid param: ") + e.what());
+  } catch (const std::exception& e) {
+    spdlog::error("{} {}: {}", request.method, request.path, e.what());
+    return fail_with(500, 40003, "internal error");
   }
 }
 

@@ -115,6 +115,6 @@ private:
 // Splits a raw query string into decoded name/value pairs ('+' is a space, as in forms).
 std::vector<std::pair<std::string, std::string>> parse_query(std::string_view query);
 // Decodes %XX escapes; returns nullopt for a malformed escape.
-std::optional<std::string> percent_decode(std::string_view text, bool plus_is_space);
+std::optional<std::string> try_percent_decode(std::string_view text, bool plus_is_space);
 
 } // namespace dirsync::emulator

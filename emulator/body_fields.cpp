@@ -26,7 +26,7 @@ const json::Value* field(const json::Value& body, std::string_view key)
   return (v == nullptr || v->is_null()) ? nullptr : v;
 }
 
-std::optional<std::string> opt_string(const json::Value& body, std::string_view key)
+std::optional<std::string> find_string(const json::Value& body, std::string_view key)
 {
   const auto* v = field(body, key);
   if (v == nullptr) {
@@ -38,7 +38,7 @@ std::optional<std::string> opt_string(const json::Value& body, std::string_view 
   return v->as_string();
 }
 
-std::optional<std::int64_t> opt_int(const json::Value& body, std::string_view key)
+std::optional<std::int64_t> find_int(const json::Value& body, std::string_view key)
 {
   const auto* v = field(body, key);
   if (v == nullptr) {
@@ -54,7 +54,7 @@ std::optional<std::int64_t> opt_int(const json::Value& body, std::string_view ke
   }
 }
 
-std::optional<bool> opt_bool(const json::Value& body, std::string_view key)
+std::optional<bool> find_bool(const json::Value& body, std::string_view key)
 {
   const auto* v = field(body, key);
   if (v == nullptr) {
@@ -66,7 +66,7 @@ std::optional<bool> opt_bool(const json::Value& body, std::string_view key)
   return v->as_bool();
 }
 
-std::optional<std::vector<std::string>> opt_strings(const json::Value& body, std::string_view key)
+std::optional<std::vector<std::string>> find_strings(const json::Value& body, std::string_view key)
 {
   const auto* v = field(body, key);
   if (v == nullptr) {

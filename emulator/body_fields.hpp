@@ -22,10 +22,10 @@ namespace dirsync::emulator {
 // The member `key` of `body`, or nullptr when absent or null.
 const json::Value* field(const json::Value& body, std::string_view key);
 // Typed optional members; present with another type: 40001 naming the key.
-std::optional<std::string> opt_string(const json::Value& body, std::string_view key);
-std::optional<std::int64_t> opt_int(const json::Value& body, std::string_view key);
-std::optional<bool> opt_bool(const json::Value& body, std::string_view key);
-std::optional<std::vector<std::string>> opt_strings(const json::Value& body, std::string_view key);
+std::optional<std::string> find_string(const json::Value& body, std::string_view key);
+std::optional<std::int64_t> find_int(const json::Value& body, std::string_view key);
+std::optional<bool> find_bool(const json::Value& body, std::string_view key);
+std::optional<std::vector<std::string>> find_strings(const json::Value& body, std::string_view key);
 // 40001 unless `body` is a JSON object.
 void require_object_body(const json::Value& body);
 

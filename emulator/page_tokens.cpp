@@ -43,7 +43,7 @@ std::string base64(std::string_view in)
   return out;
 }
 
-std::optional<std::string> unbase64(std::string_view in)
+std::optional<std::string> try_unbase64(std::string_view in)
 {
   if (in.size() % 4 != 0) {
     return std::nullopt;
@@ -114,9 +114,9 @@ std::string PageTokens::seal(std::string_view context, std::string_view cursor) 
   return base64(raw + payload);
 }
 
-std::optional<std::string> PageTokens::open(std::string_view context, std::string_view token) const
+std::optional<std::string> PageTokens::try_open(std::string_view context, std::string_view token) const
 {
-  auto raw = unbase64(token);
+  auto raw = try_unbase64(token);
   if (!raw || raw->size() < 8) {
     return std::nullopt;
   }

@@ -4,7 +4,7 @@
 // A token seals a listing's context (which endpoint and which parameters, so a token from one
 // listing is refused by another) and a cursor (where the next page starts). The payload is mixed
 // with a keystream derived from a per-tenant key and carries a 64-bit keyed check value; any edit
-// makes open() fail. This is obfuscation with integrity, not cryptography: it only has to keep
+// makes try_open() fail. This is obfuscation with integrity, not cryptography: it only has to keep
 // clients honest.
 #pragma once
 
@@ -25,7 +25,7 @@ public:
 
   // The cursor sealed in `token`, or nullopt when the token is malformed, tampered with, or was
   // made for another context.
-  std::optional<std::string> open(std::string_view context, std::string_view token) const;
+  std::optional<std::string> try_open(std::string_view context, std::string_view token) const;
 
 private:
   std::uint64_t m_key;

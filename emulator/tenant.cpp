@@ -524,12 +524,12 @@ std::size_t Tenant::page_size(const PageRequest& page, std::size_t fallback, std
   return static_cast<std::size_t>(n);
 }
 
-std::optional<std::string> Tenant::page_cursor(std::string_view context, const PageRequest& page) const
+std::optional<std::string> Tenant::find_page_cursor(std::string_view context, const PageRequest& page) const
 {
   if (page.page_token.empty()) {
     return std::nullopt;
   }
-  auto cursor = m_page_tokens.open(context, page.page_token);
+  auto cursor = m_page_tokens.try_open(context, page.page_token);
   if (!cursor) {
     fail(400, 40012, "page token is invalid");
   }

@@ -282,7 +282,7 @@ private:
 
   // Paging.
   std::size_t page_size(const PageRequest& page, std::size_t fallback, std::size_t max) const;
-  std::optional<std::string> page_cursor(std::string_view context, const PageRequest& page) const;
+  std::optional<std::string> find_page_cursor(std::string_view context, const PageRequest& page) const;
 
   Options m_options;
   std::int64_t m_clock_offset = 0;

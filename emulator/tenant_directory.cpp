@@ -19,7 +19,7 @@ json::Value Tenant::department_children(const Caller& caller, std::string_view i
   const auto key = require_visible_department(caller, id, types.department, 400, 40015);
   const auto size = page_size(page, 10, 50);
   const std::string context = fmt::format("departments.children|{}|{}", key, fetch_child);
-  const auto cursor = page_cursor(context, page);
+  const auto cursor = find_page_cursor(context, page);
   const auto sorted_children = [this](const Department& d) {
     std::vector<std::uint64_t> out(d.children.begin(), d.children.end());
     std::stable_sort(out.begin(), out.end(), [this](std::uint64_t a, std::uint64_t b) {
@@ -105,11 +105,11 @@ json::Value Tenant::create_department(const Caller& caller, const json::Value& b
     }
   }
   Department d;
-  d.name = opt_string(body, "name").value_or("");
+  d.name = find_string(body, "name").value_or("");
   if (d.name.empty() || utf8_length(d.name) > 100) {
     bad_param("name is required (1 to 100 characters)");
   }
-  const auto parent_ref = opt_string(body, "parent_department_id");
+  const auto parent_ref = find_string(body, "parent_department_id");
   if (!parent_ref) {
     bad_param("parent_department_id is required");
   }
@@ -121,7 +121,7 @@ json::Value Tenant::create_department(const Caller& caller, const json::Value& b
     fail(403, 40014, "no parent dept authority error");
   }
   d.parent = *parent;
-  if (auto id = opt_string(body, "department_id"); id && !id->empty()) {
+  if (auto id = find_string(body, "department_id"); id && !id->empty()) {
     if (id->starts_with("od-") || *id == "0" || utf8_length(*id) > 64) {
       bad_param(fmt::format("department_id \"{}\" is invalid", *id));
     }
@@ -130,14 +130,14 @@ json::Value Tenant::create_department(const Caller& caller, const json::Value& b
     }
     d.department_id = *id;
   }
-  if (auto leader = opt_string(body, "leader_user_id"); leader && !leader->empty()) {
+  if (auto leader = find_string(body, "leader_user_id"); leader && !leader->empty()) {
     const auto key = find_user(*leader, types.user);
     if (!key || m_users.at(*key).resigned_at) {
       bad_param(fmt::format("leader_user_id {} is invalid", *leader));
     }
     d.leader = *key;
   }
-  d.order = opt_string(body, "order").value_or("0");
+  d.order = find_string(body, "order").value_or("0");
   if (const auto* i18n = field(body, "i18n_name")) {
     d.i18n_name = *i18n;
   }
@@ -158,7 +158,7 @@ json::Value Tenant::patch_department(const Caller& caller, std::string_view id, 
   }
   Department& d = m_departments.at(key);
   std::optional<std::uint64_t> new_parent;
-  if (auto parent_ref = opt_string(body, "parent_department_id")) {
+  if (auto parent_ref = find_string(body, "parent_department_id")) {
     const auto parent = find_department(*parent_ref, types.department);
     if (!parent) {
       fail(400, 40015, "parent department not exist");
@@ -174,7 +174,7 @@ json::Value Tenant::patch_department(const Caller& caller, std::string_view id, 
     new_parent = *parent;
   }
   std::optional<std::uint64_t> new_leader;
-  if (auto leader = opt_string(body, "leader_user_id")) {
+  if (auto leader = find_string(body, "leader_user_id")) {
     new_leader = 0;
     if (!leader->empty()) {
       const auto user = find_user(*leader, types.user);
@@ -184,13 +184,13 @@ json::Value Tenant::patch_department(const Caller& caller, std::string_view id, 
       new_leader = *user;
     }
   }
-  if (auto name = opt_string(body, "name")) {
+  if (auto name = find_string(body, "name")) {
     if (name->empty() || utf8_length(*name) > 100) {
       bad_param("name must be 1 to 100 characters");
     }
     d.name = *name;
   }
-  if (auto order = opt_string(body, "order")) {
+  if (auto order = find_string(body, "order")) {
     d.order = *order;
   }
   if (const auto* i18n = field(body, "i18n_name")) {
@@ -236,7 +236,7 @@ json::Value Tenant::delete_department(const Caller& caller, std::string_view id,
 json::Value Tenant::list_job_titles(const Caller& /*caller*/, const PageRequest& page) const
 {
   const auto size = page_size(page, 10, 50);
-  const auto cursor = page_cursor("job_titles", page);
+  const auto cursor = find_page_cursor("job_titles", page);
   auto it = cursor ? m_job_titles.upper_bound(*cursor) : m_job_titles.begin();
   json::Array items;
   std::string last;
@@ -278,9 +278,9 @@ bool valid_unit_id(std::string_view id)
 json::Value Tenant::create_unit(const Caller& /*caller*/, const json::Value& body)
 {
   require_object_body(body);
-  std::string id = opt_string(body, "unit_id").value_or("");
-  const std::string name = opt_string(body, "name").value_or("");
-  const std::string type = opt_string(body, "unit_type").value_or("");
+  std::string id = find_string(body, "unit_id").value_or("");
+  const std::string name = find_string(body, "name").value_or("");
+  const std::string type = find_string(body, "unit_type").value_or("");
   if (!id.empty() && !valid_unit_id(id)) {
     fail(400, 43051, "unit_id is invalid");
   }
@@ -316,7 +316,7 @@ json::Value Tenant::patch_unit(const Caller& /*caller*/, std::string_view id, co
   if (it == m_units.end()) {
     fail(400, 43051, "unit_id is invalid");
   }
-  const std::string name = opt_string(body, "name").value_or("");
+  const std::string name = find_string(body, "name").value_or("");
   if (name.empty() || utf8_length(name) > 100) {
     fail(400, 43052, "unit name is invalid");
   }
@@ -333,9 +333,9 @@ json::Value Tenant::patch_unit(const Caller& /*caller*/, std::string_view id, co
 json::Value Tenant::bind_unit_department(const Caller& caller, const json::Value& body, bool bind)
 {
   require_object_body(body);
-  const std::string unit_id = opt_string(body, "unit_id").value_or("");
-  const std::string department_id = opt_string(body, "department_id").value_or("");
-  const auto type = parse_department_id_type(opt_string(body, "department_id_type").value_or(""));
+  const std::string unit_id = find_string(body, "unit_id").value_or("");
+  const std::string department_id = find_string(body, "department_id").value_or("");
+  const auto type = parse_department_id_type(find_string(body, "department_id_type").value_or(""));
   const auto unit = m_units.find(unit_id);
   if (unit == m_units.end()) {
     fail(400, 43051, "unit_id is invalid");
@@ -374,7 +374,7 @@ json::Value Tenant::list_unit_departments(const Caller& caller, std::string_view
   }
   const auto size = page_size(page, 50, 100);
   const std::string context = fmt::format("unit.list_department|{}", unit_id);
-  const auto cursor = page_cursor(context, page);
+  const auto cursor = find_page_cursor(context, page);
   const App& app = app_of(caller);
   const auto& departments = unit->second.departments;
   auto it = cursor ? departments.upper_bound(cursor_number(*cursor)) : departments.begin();
@@ -407,7 +407,7 @@ json::Value Tenant::get_unit(const Caller& /*caller*/, std::string_view id) cons
 json::Value Tenant::list_units(const Caller& /*caller*/, const PageRequest& page) const
 {
   const auto size = page_size(page, 50, 100);
-  const auto cursor = page_cursor("unit.list", page);
+  const auto cursor = find_page_cursor("unit.list", page);
   auto it = cursor ? m_units.upper_bound(*cursor) : m_units.begin();
   json::Array list;
   std::string last;

@@ -322,7 +322,7 @@ void Tenant::load_seed_into(const json::Value& seed)
     add_user(std::move(u));
   }
   // Pass 2: leaders (any user of the seed, by user_id).
-  const auto user_key_of = [&](const std::string& user_id) -> std::optional<std::uint64_t> {
+  const auto find_seed_user = [&](const std::string& user_id) -> std::optional<std::uint64_t> {
     const auto it = seen_user_ids.find(user_id);
     if (it == seen_user_ids.end()) {
       return std::nullopt;
@@ -332,14 +332,14 @@ void Tenant::load_seed_into(const json::Value& seed)
   for (std::size_t i = 0; i < users.size(); ++i) {
     User& u = m_users.at(i + 1);
     if (!leaders[i].empty()) {
-      const auto key = user_key_of(leaders[i]);
+      const auto key = find_seed_user(leaders[i]);
       if (!key) {
         seed_error(fmt::format("users[{}].leader_user_id", i), fmt::format("no user \"{}\" in users", leaders[i]));
       }
       u.leader = *key;
     }
     for (const auto& ref : dotted[i]) {
-      const auto key = user_key_of(ref);
+      const auto key = find_seed_user(ref);
       if (!key) {
         seed_error(fmt::format("users[{}].dotted_line_leader_user_ids", i), fmt::format("no user \"{}\" in users", ref));
       }
@@ -348,7 +348,7 @@ void Tenant::load_seed_into(const json::Value& seed)
   }
   for (std::size_t i = 0; i < departments.size(); ++i) {
     if (!department_leaders[i].empty()) {
-      const auto key = user_key_of(department_leaders[i]);
+      const auto key = find_seed_user(department_leaders[i]);
       if (!key) {
         seed_error(fmt::format("departments[{}].leader_user_id", i),
                    fmt::format("no user \"{}\" in users", department_leaders[i]));

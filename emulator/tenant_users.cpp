@@ -141,7 +141,7 @@ void Tenant::apply_user_fields(User& u, const json::Value& body, IdTypes types, 
 {
   const App& app = app_of(caller);
   const auto text = [&](std::string_view key, std::string& target, std::size_t max, long long too_long) {
-    if (auto v = opt_string(body, key)) {
+    if (auto v = find_string(body, key)) {
       if (utf8_length(*v) > max) {
         fail(400, too_long, fmt::format("{} is longer than {} characters", key, max));
       }
@@ -149,7 +149,7 @@ void Tenant::apply_user_fields(User& u, const json::Value& body, IdTypes types, 
     }
   };
 
-  if (auto name = opt_string(body, "name")) {
+  if (auto name = find_string(body, "name")) {
     if (name->empty()) {
       fail(400, 41040, "name is empty");
     }
@@ -175,13 +175,13 @@ void Tenant::apply_user_fields(User& u, const json::Value& body, IdTypes types, 
     text("geo", u.geo, 255, 40001);
   }
 
-  if (auto email = opt_string(body, "email")) {
+  if (auto email = find_string(body, "email")) {
     if (!email->empty() && !valid_email(*email)) {
       fail(400, 41005, fmt::format("email \"{}\" is invalid", *email));
     }
     u.email = *email;
   }
-  if (auto mobile = opt_string(body, "mobile")) {
+  if (auto mobile = find_string(body, "mobile")) {
     if (!mobile->empty() && !valid_mobile(*mobile)) {
       fail(400, 41004, fmt::format("mobile \"{}\" is invalid", *mobile));
     }
@@ -195,16 +195,16 @@ void Tenant::apply_user_fields(User& u, const json::Value& body, IdTypes types, 
   if (contact_sent && !u.mobile.empty() && !u.mobile.starts_with("+86") && u.email.empty()) {
     fail(400, 41009, "an email is required with a mobile outside +86");
   }
-  if (auto v = opt_bool(body, "mobile_visible")) {
+  if (auto v = find_bool(body, "mobile_visible")) {
     u.mobile_visible = *v;
   }
-  if (auto gender = opt_int(body, "gender")) {
+  if (auto gender = find_int(body, "gender")) {
     if (*gender < 0 || *gender > 3) {
       fail(400, 41038, "gender is invalid");
     }
     u.gender = *gender;
   }
-  if (auto type = opt_int(body, "employee_type")) {
+  if (auto type = find_int(body, "employee_type")) {
     if (*type < 1 || *type > 5) {
       fail(400, 41059, "employee_type is invalid");
     }
@@ -212,10 +212,10 @@ void Tenant::apply_user_fields(User& u, const json::Value& body, IdTypes types, 
   } else if (creating) {
     bad_param("employee_type is required");
   }
-  if (auto join = opt_int(body, "join_time")) {
+  if (auto join = find_int(body, "join_time")) {
     u.join_time = *join;
   }
-  if (auto frozen = opt_bool(body, "is_frozen")) {
+  if (auto frozen = find_bool(body, "is_frozen")) {
     if (*frozen && u.is_tenant_manager) {
       fail(400, 44036, "the tenant founder cannot be frozen");
     }
@@ -229,7 +229,7 @@ void Tenant::apply_user_fields(User& u, const json::Value& body, IdTypes types, 
   }
 
   if (creating) {
-    if (auto id = opt_string(body, "user_id")) {
+    if (auto id = find_string(body, "user_id")) {
       if (utf8_length(*id) > 64) {
         fail(400, 41043, "user_id is longer than 64 characters");
       }
@@ -256,10 +256,10 @@ void Tenant::apply_user_fields(User& u, const json::Value& body, IdTypes types, 
     }
     return *key;
   };
-  if (auto leader = opt_string(body, "leader_user_id")) {
+  if (auto leader = find_string(body, "leader_user_id")) {
     u.leader = resolve_leader(*leader);
   }
-  if (auto dotted = opt_strings(body, "dotted_line_leader_user_ids")) {
+  if (auto dotted = find_strings(body, "dotted_line_leader_user_ids")) {
     u.dotted_line_leaders.clear();
     for (const auto& ref : *dotted) {
       if (const auto key = resolve_leader(ref)) {
@@ -269,7 +269,7 @@ void Tenant::apply_user_fields(User& u, const json::Value& body, IdTypes types, 
   }
 
   // Departments and orders.
-  const auto department_ids = opt_strings(body, "department_ids");
+  const auto department_ids = find_strings(body, "department_ids");
   const json::Value* orders = field(body, "orders");
   if (creating && (!department_ids || department_ids->empty())) {
     fail(400, 41017, "department_ids is required");
@@ -309,16 +309,16 @@ void Tenant::apply_user_fields(User& u, const json::Value& body, IdTypes types, 
         if (!order.is_object()) {
           bad_param("orders must hold objects");
         }
-        const auto ref = opt_string(order, "department_id").value_or("");
+        const auto ref = find_string(order, "department_id").value_or("");
         const auto key = find_department(ref, types.department);
         const auto it = std::find_if(memberships.begin(), memberships.end(),
                                      [&](const Membership& m) { return key && m.department == *key; });
         if (it == memberships.end()) {
           fail(400, 41025, fmt::format("orders: department {} is not in department_ids", ref));
         }
-        it->user_order = opt_int(order, "user_order").value_or(0);
-        it->department_order = opt_int(order, "department_order").value_or(0);
-        if (opt_bool(order, "is_primary_dept").value_or(false)) {
+        it->user_order = find_int(order, "user_order").value_or(0);
+        it->department_order = find_int(order, "department_order").value_or(0);
+        if (find_bool(order, "is_primary_dept").value_or(false)) {
           for (auto& m : memberships) {
             m.is_primary = false;
           }
@@ -449,7 +449,7 @@ json::Value Tenant::update_user_id(const Caller& caller, std::string_view id, co
 {
   require_object_body(body);
   const auto key = require_visible_user(caller, id, types.user);
-  const auto new_id = opt_string(body, "new_user_id").value_or("");
+  const auto new_id = find_string(body, "new_user_id").value_or("");
   if (new_id.empty()) {
     fail(400, 41054, "new_user_id is required");
   }
@@ -518,7 +518,7 @@ json::Value Tenant::find_users_by_department(const Caller& caller, std::string_v
   const auto key = require_visible_department(caller, department_id, types.department, 400, 40015);
   const auto size = page_size(page, 10, 50);
   const std::string context = fmt::format("users.find_by_department|{}", key);
-  const auto cursor = page_cursor(context, page);
+  const auto cursor = find_page_cursor(context, page);
   const auto& members = m_departments.at(key).members;
   auto it = cursor ? members.upper_bound(cursor_number(*cursor)) : members.begin();
   json::Array items;
@@ -538,9 +538,9 @@ json::Value Tenant::find_users_by_department(const Caller& caller, std::string_v
 json::Value Tenant::batch_get_user_ids(const Caller& caller, const json::Value& body, IdTypes types) const
 {
   require_object_body(body);
-  const auto emails = opt_strings(body, "emails").value_or(std::vector<std::string>{});
-  const auto mobiles = opt_strings(body, "mobiles").value_or(std::vector<std::string>{});
-  const bool include_resigned = opt_bool(body, "include_resigned").value_or(false);
+  const auto emails = find_strings(body, "emails").value_or(std::vector<std::string>{});
+  const auto mobiles = find_strings(body, "mobiles").value_or(std::vector<std::string>{});
+  const bool include_resigned = find_bool(body, "include_resigned").value_or(false);
   if (emails.size() > k_max_batch || mobiles.size() > k_max_batch) {
     bad_param("emails and mobiles hold at most 50 entries each");
   }
@@ -591,7 +591,7 @@ json::Value Tenant::search_users(const Caller& caller, std::string_view query, c
   }
   const auto size = page_size(page, 20, 200);
   const std::string context = fmt::format("search.user|{}", query);
-  const auto cursor = page_cursor(context, page);
+  const auto cursor = find_page_cursor(context, page);
   const App& app = app_of(caller);
   const std::string needle = lower(query);
   json::Array users;
@@ -687,10 +687,10 @@ json::Value Tenant::logout(const Caller& caller, const json::Value& body, IdType
       return entry.second.kind == TokenKind::user && entry.second.user == *key;
     });
   } else if (logout_type == 2) {
-    if (!opt_string(body, "idp_credential_id")) {
+    if (!find_string(body, "idp_credential_id")) {
       fail(400, 1080001, "param invalid: idp_credential_id is required with logout_type 2");
     }
-  } else if (!opt_string(body, "sid")) {
+  } else if (!find_string(body, "sid")) {
     fail(400, 1084001, "sid invalid");
   }
   return json::Value::object();
@@ -732,7 +732,7 @@ json::Value Tenant::delete_user(const Caller& caller, std::string_view id, const
        {"department_chat_acceptor_user_id", "external_chat_acceptor_user_id", "docs_acceptor_user_id",
         "calendar_acceptor_user_id", "application_acceptor_user_id", "minutes_acceptor_user_id",
         "survey_acceptor_user_id", "anycross_acceptor_user_id", "helpdesk_acceptor_user_id"}) {
-    if (auto ref = opt_string(b, name); ref && !ref->empty()) {
+    if (auto ref = find_string(b, name); ref && !ref->empty()) {
       check_acceptor(name, *ref);
     }
   }
@@ -740,12 +740,12 @@ json::Value Tenant::delete_user(const Caller& caller, std::string_view id, const
     if (!mail->is_object()) {
       bad_param("email_acceptor must be an object");
     }
-    const auto processing = opt_string(*mail, "processing_type").value_or("");
+    const auto processing = find_string(*mail, "processing_type").value_or("");
     if (processing != "1" && processing != "2" && processing != "3") {
       bad_param("email_acceptor.processing_type must be \"1\", \"2\" or \"3\"");
     }
     if (processing == "1") {
-      check_acceptor("email_acceptor.acceptor_user_id", opt_string(*mail, "acceptor_user_id").value_or(""));
+      check_acceptor("email_acceptor.acceptor_user_id", find_string(*mail, "acceptor_user_id").value_or(""));
     }
   }
 
@@ -809,13 +809,13 @@ json::Value Tenant::resurrect_user(const Caller& caller, std::string_view id, co
       if (!d.is_object()) {
         bad_param("departments must hold objects");
       }
-      const auto ref = opt_string(d, "department_id");
+      const auto ref = find_string(d, "department_id");
       if (!ref) {
         bad_param("departments[].department_id is required");
       }
       const auto dept = require_visible_department(caller, *ref, types.department, 400, 40015);
-      memberships.push_back(Membership{dept, opt_int(d, "user_order").value_or(0),
-                                       opt_int(d, "department_order").value_or(0), false});
+      memberships.push_back(Membership{dept, find_int(d, "user_order").value_or(0),
+                                       find_int(d, "department_order").value_or(0), false});
     }
   }
   if (memberships.empty()) {

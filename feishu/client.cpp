@@ -183,24 +183,27 @@ FetchedToken Client::fetch_tenant_token()
   return out;
 }
 
-HttpResponse Client::send_once(const Call& call, const std::string& target, const std::string& token)
+HttpResponse Client::send_once(const Call& call, const std::string& target, std::string& token)
 {
   HttpRequest request;
   request.method = call.method;
   request.target = target;
   request.timeout = m_config.timeout;
   request.headers.emplace_back("User-Agent", fmt::format("feishu-dirsync/{}", version()));
-  if (!token.empty()) {
-    request.headers.emplace_back("Authorization", "Bearer " + token);
-  }
   if (call.body) {
     request.headers.emplace_back("Content-Type", "application/json; charset=utf-8");
     request.body = call.body->dump();
   }
 
   // Wait for the rate limit without holding a slot, then send at once while holding one, so the
-  // times the limiter records are the times requests leave.
+  // times the limiter records are the times requests leave. The token is taken after any wait
+  // (a wait can outlast a short-lived token) and before the slot (fetching one needs a slot).
   for (;;) {
+    if (call.auth.is_tenant()) {
+      token = m_tokens.get();
+    } else if (call.auth.is_user()) {
+      token = call.auth.user_token();
+    }
     m_in_flight.acquire();
     const auto wait = m_limits.try_acquire({call.endpoint, call.extra_limit}, m_hooks.clock());
     if (wait.count() <= 0) {
@@ -210,6 +213,9 @@ HttpResponse Client::send_once(const Call& call, const std::string& target, cons
     count_wait(call.endpoint, wait);
     spdlog::debug("feishu: {} waits {:.3f}s for its rate limit", call.endpoint, to_seconds(wait));
     m_hooks.sleep(wait);
+  }
+  if (!token.empty()) {
+    request.headers.emplace_back("Authorization", "Bearer " + token);
   }
   SlotGuard slot(m_in_flight);
 
@@ -282,13 +288,7 @@ Value Client::send(const Call& call)
     "not sent again automatically: the request may have been applied and is not safe to repeat";
 
   for (;;) {
-    std::string token;
-    if (call.auth.is_tenant()) {
-      token = m_tokens.get();
-    } else if (call.auth.is_user()) {
-      token = call.auth.user_token();
-    }
-
+    std::string token;  // the token the request carried, set by send_once
     HttpResponse response;
     try {
       response = send_once(call, target, token);

@@ -238,7 +238,9 @@ public:
 
 private:
   FetchedToken fetch_tenant_token();
-  HttpResponse send_once(const Call& call, const std::string& target, const std::string& token);
+  // One try: waits for the rate limit and a slot, sends, returns the answer; sets `token` to the
+  // token the request carried. Throws TransportError when no answer came back.
+  HttpResponse send_once(const Call& call, const std::string& target, std::string& token);
   std::chrono::nanoseconds backoff(int attempt);
   void count(std::string_view endpoint, const std::string& result);
   void count_wait(std::string_view endpoint, std::chrono::nanoseconds wait);

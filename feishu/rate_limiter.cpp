@@ -41,7 +41,8 @@ RateLimiter::RateLimiter(const std::vector<config::RateWindow>& windows)
     if (auto problem = window_problem(w); !problem.empty()) {
       throw ConfigError(problem);
     }
-    m_windows.push_back({w.requests, std::chrono::duration_cast<std::chrono::nanoseconds>(w.per), {}});
+    const auto per = std::chrono::duration_cast<std::chrono::nanoseconds>(w.per);
+    m_windows.push_back({w.requests, per + margin(per), {}});
   }
 }
 
@@ -52,11 +53,16 @@ std::chrono::nanoseconds RateLimiter::wait_needed(SteadyTime now) const
     if (static_cast<int>(w.sent.size()) < w.requests) {
       continue;
     }
-    // The request N back must leave the window (t - per, t] before another may go.
-    const SteadyTime free_at = w.sent[w.sent.size() - static_cast<std::size_t>(w.requests)] + w.per;
+    // The request N back must leave the window (t - per - margin, t] before another may go.
+    const SteadyTime free_at = w.sent[w.sent.size() - static_cast<std::size_t>(w.requests)] + w.held;
     wait = std::max(wait, free_at - now);
   }
   return wait;
+}
+
+std::chrono::nanoseconds RateLimiter::margin(std::chrono::nanoseconds per)
+{
+  return std::min<std::chrono::nanoseconds>(per / 10, std::chrono::milliseconds(250));
 }
 
 void RateLimiter::record(SteadyTime now)

@@ -51,9 +51,25 @@ struct RefreshRun
   std::string error;        // why a failed run failed
   std::int64_t departments_seen = 0;
   std::int64_t users_seen = 0;
+  std::int64_t users_added = 0;        // new to the mirror
+  std::int64_t users_changed = 0;      // got a new history row
+  std::int64_t users_resigned = 0;     // newly resigned
+  std::int64_t users_out_of_scope = 0; // newly out of scope
+  std::int64_t job_titles_seen = 0;
+  std::int64_t units_seen = 0;
+  std::int64_t api_requests = 0;
+  std::int64_t rate_limit_waits = 0;
+  std::string base_url;
+  std::string app_id;
 };
 
 // Everything a plan is computed from, as of one refresh run.
+//
+// `refresh` is the newest refresh that finished (ok, untrusted or failed). The mirror tables hold
+// what the newest *ok* refresh wrote (an untrusted or failed refresh writes nothing but its
+// refresh_runs row), so a planner must refuse the snapshot unless refresh.result is ok: a newer
+// refresh saw something the mirror does not show. With no finished refresh at all, refresh.id is
+// 0 and refresh.result is running.
 struct MirrorSnapshot
 {
   RefreshRun refresh;

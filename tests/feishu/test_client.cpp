@@ -6,6 +6,7 @@
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <sstream>
 #include <thread>
@@ -111,6 +112,22 @@ TEST_CASE("Client renews the tenant token 3 minutes before it expires", "[feishu
   CHECK(auth_of(f.transport->requests().back()) == "Bearer t-fake-token-2");
 }
 
+TEST_CASE("Client takes the token after waiting for the rate limit, so a wait cannot outlast it", "[feishu][client]")
+{
+  Fixture f;
+  f.transport->token_expire = 10s;  // renewed after 5 s
+  f.config.rate_limits["user_get"] = {{1, std::chrono::seconds(10)}};
+  f.transport->set_handler([](const HttpRequest&) { return ok(json::Value::object({{"user", user_json("ou_1")}})); });
+  Client& c = f.make();
+  c.get_user("ou_1");
+  c.get_user("ou_1");  // waits 10.25 s for the limit; the first token is due for renewal by then
+  REQUIRE(f.time.sleeps().size() == 1);
+  auto api = f.transport->api_requests();
+  REQUIRE(api.size() == 2);
+  CHECK(auth_of(api[0]) == "Bearer t-fake-token-1");
+  CHECK(auth_of(api[1]) == "Bearer t-fake-token-2");
+}
+
 TEST_CASE("Client fetches a new token once when Feishu refuses the cached one, and retries", "[feishu][client]")
 {
   for (long long code : {99991661LL, 99991663LL, 99991664LL, 99991665LL}) {
@@ -129,6 +146,32 @@ TEST_CASE("Client fetches a new token once when Feishu refuses the cached one, a
       CHECK(f.time.sleeps().empty());
     }
   }
+}
+
+TEST_CASE("Client threads refused the same expired token share one new token", "[feishu][client]")
+{
+  Fixture f;
+  f.transport->set_handler([](const HttpRequest& r) {
+    if (auth_of(r) == "Bearer t-fake-token-1") {
+      return failure(400, 99991663, "Invalid access token for authorization");
+    }
+    return ok(json::Value::object({{"user", user_json("ou_1")}}));
+  });
+  Client& c = f.make();
+  std::vector<std::thread> threads;
+  std::atomic<int> succeeded{0};
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&] {
+      if (c.get_user("ou_1").open_id == "ou_1") {
+        ++succeeded;
+      }
+    });
+  }
+  for (auto& t : threads) {
+    t.join();
+  }
+  CHECK(succeeded == 8);
+  CHECK(f.transport->token_requests() == 2);
 }
 
 TEST_CASE("Client refreshes the token only once per request", "[feishu][client]")
@@ -401,7 +444,7 @@ TEST_CASE("Client holds department-changing patches to 1 per second", "[feishu][
   CHECK(f.time.sleeps().empty());
   c.patch_user("ou_2", move);
   REQUIRE(f.time.sleeps().size() == 1);
-  CHECK(f.time.sleeps()[0] == 1s);
+  CHECK(f.time.sleeps()[0] == 1100ms);  // 1 s plus the limiter's margin
   CHECK(c.metrics().rate_limit_waits["user_patch"] == 1);
 }
 
@@ -414,8 +457,9 @@ TEST_CASE("Client applies configured rate limits", "[feishu][client]")
   for (int i = 0; i < 5; ++i) {
     c.get_user("ou_1");
   }
-  // Five gets at 2 per 10 s: the 3rd waits 10 s for the 1st to leave the window, the 5th another 10 s.
-  CHECK(f.time.sleeps() == std::vector<std::chrono::nanoseconds>{10s, 10s});
+  // Five gets at 2 per 10 s (held 10.25 s): the 3rd waits for the 1st to leave the window, the
+  // 5th for the 3rd.
+  CHECK(f.time.sleeps() == std::vector<std::chrono::nanoseconds>{10250ms, 10250ms});
 }
 
 TEST_CASE("Client rejects an unknown rate-limit name in its config", "[feishu][client]")

@@ -12,37 +12,46 @@ const SteadyTime k_t0{std::chrono::hours(1)};
 
 } // namespace
 
+TEST_CASE("RateLimiter holds windows a margin longer than their period", "[feishu][rate]")
+{
+  CHECK(RateLimiter::margin(1s) == 100ms);
+  CHECK(RateLimiter::margin(10s) == 250ms);
+  CHECK(RateLimiter::margin(60s) == 250ms);
+}
+
 TEST_CASE("RateLimiter allows N per window and then waits until the oldest leaves it", "[feishu][rate]")
 {
+  // 3 per second, held 1.1 s.
   RateLimiter limiter({{3, 1s}});
   CHECK(limiter.try_acquire(k_t0) == 0ns);
   CHECK(limiter.try_acquire(k_t0 + 100ms) == 0ns);
   CHECK(limiter.try_acquire(k_t0 + 200ms) == 0ns);
-  // The fourth must wait until the first (at t0) is 1 s old.
-  CHECK(limiter.try_acquire(k_t0 + 300ms) == 700ms);
-  CHECK(limiter.wait_needed(k_t0 + 999ms) == 1ms);
-  CHECK(limiter.try_acquire(k_t0 + 1s) == 0ns);
-  // Now the window holds t0+100ms, t0+200ms, t0+1s.
-  CHECK(limiter.wait_needed(k_t0 + 1s) == 100ms);
+  // The fourth must wait until the first (at t0) is 1.1 s old.
+  CHECK(limiter.try_acquire(k_t0 + 300ms) == 800ms);
+  CHECK(limiter.wait_needed(k_t0 + 1099ms) == 1ms);
+  CHECK(limiter.try_acquire(k_t0 + 1100ms) == 0ns);
+  // Now the window holds t0+100ms, t0+200ms, t0+1.1s.
+  CHECK(limiter.wait_needed(k_t0 + 1100ms) == 100ms);
 }
 
 TEST_CASE("RateLimiter with two windows waits for whichever is full", "[feishu][rate]")
 {
-  // A small model of tier 4 (50/s and 1000/min): 2 per second and 5 per 10 seconds.
+  // A small model of tier 4 (50/s and 1000/min): 2 per second and 5 per 10 seconds, held
+  // 1.1 s and 10.25 s.
   RateLimiter limiter({{2, 1s}, {5, 10s}});
   SteadyTime t = k_t0;
   CHECK(limiter.try_acquire(t) == 0ns);
   CHECK(limiter.try_acquire(t) == 0ns);
-  CHECK(limiter.try_acquire(t) == 1s);  // the per-second window is full
-  t += 1s;
+  CHECK(limiter.try_acquire(t) == 1100ms);  // the per-second window is full
+  t += 1100ms;
   CHECK(limiter.try_acquire(t) == 0ns);
   CHECK(limiter.try_acquire(t) == 0ns);
-  t += 1s;
-  CHECK(limiter.try_acquire(t) == 0ns);  // five sent in 2 s
-  t += 1s;
-  // The per-second window is free, but the 10 s window holds 5: wait until t0 + 10 s.
-  CHECK(limiter.try_acquire(t) == 7s);
-  CHECK(limiter.try_acquire(k_t0 + 10s) == 0ns);
+  t += 1100ms;
+  CHECK(limiter.try_acquire(t) == 0ns);  // five sent in 2.2 s
+  t += 1100ms;
+  // The per-second window is free, but the 10 s window holds 5: wait until t0 + 10.25 s.
+  CHECK(limiter.try_acquire(t) == 6950ms);
+  CHECK(limiter.try_acquire(k_t0 + 10250ms) == 0ns);
 }
 
 TEST_CASE("RateLimiter never allows more than N in any window, however requests arrive", "[feishu][rate]")
@@ -70,18 +79,18 @@ TEST_CASE("RateLimits counts a department-changing patch against user_patch and 
   RateLimits limits;
   SteadyTime t = k_t0;
   CHECK(limits.try_acquire({"user_patch", "user_patch_department"}, t) == 0ns);
-  // A second department change in the same second waits for the 1/s limit.
-  CHECK(limits.try_acquire({"user_patch", "user_patch_department"}, t + 10ms) == 990ms);
+  // A second department change within the (1.1 s) window waits for the 1/s limit.
+  CHECK(limits.try_acquire({"user_patch", "user_patch_department"}, t + 10ms) == 1090ms);
   // An ordinary patch is not held up by it.
   CHECK(limits.try_acquire({"user_patch", ""}, t + 10ms) == 0ns);
-  CHECK(limits.try_acquire({"user_patch", "user_patch_department"}, t + 1s) == 0ns);
+  CHECK(limits.try_acquire({"user_patch", "user_patch_department"}, t + 1100ms) == 0ns);
 
   // Both limits are taken or neither: the refused department patch at t+10ms was not recorded
-  // against user_patch (50/s), so (t, t+1s] holds 2 patches and 48 more fit.
+  // against user_patch (50/s), so (t, t+1.1s] holds 2 patches and 48 more fit.
   for (int i = 0; i < 48; ++i) {
-    REQUIRE(limits.try_acquire({"user_patch"}, t + 1s) == 0ns);
+    REQUIRE(limits.try_acquire({"user_patch"}, t + 1100ms) == 0ns);
   }
-  CHECK(limits.try_acquire({"user_patch"}, t + 1s) == 10ms);
+  CHECK(limits.try_acquire({"user_patch"}, t + 1100ms) == 10ms);
 }
 
 TEST_CASE("RateLimits has the platform's tiers as defaults", "[feishu][rate]")
@@ -102,7 +111,7 @@ TEST_CASE("RateLimits has the platform's tiers as defaults", "[feishu][rate]")
   for (int i = 0; i < 10; ++i) {
     REQUIRE(limits.try_acquire({"job_title_list"}, t) == 0ns);
   }
-  CHECK(limits.try_acquire({"job_title_list"}, t) == 60s);
+  CHECK(limits.try_acquire({"job_title_list"}, t) == 60250ms);
   // An unlimited endpoint never waits.
   for (int i = 0; i < 1000; ++i) {
     REQUIRE(limits.try_acquire({"department_get"}, t) == 0ns);

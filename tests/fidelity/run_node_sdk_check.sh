@@ -5,17 +5,20 @@
 #   tests/fidelity/run_node_sdk_check.sh path/to/feishu-emulator
 #
 # The SDK comes from tests/fidelity/node_modules (npm install @larksuiteoapi/node-sdk there) or
-# NODE_PATH. Exit codes: 0 passed, 1 failed, 77 skipped (no node or no SDK).
+# NODE_PATH. Exit codes: 0 passed, 1 failed, 77 skipped (no node or no SDK). With
+# DIRSYNC_REQUIRE_FIDELITY=1 (set by ./dev test, which installs the SDK) a missing SDK is a failure.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 emulator="${1:?usage: run_node_sdk_check.sh path/to/feishu-emulator}"
 seed="$here/../../examples/tenant.json"
 
-command -v node >/dev/null || { echo "skipped: node is not installed"; exit 77; }
+skip=77
+[ "${DIRSYNC_REQUIRE_FIDELITY:-0}" = 1 ] && skip=1
+command -v node >/dev/null || { echo "skipped: node is not installed"; exit $skip; }
 export NODE_PATH="${NODE_PATH:-$here/node_modules}"
 node -e "require('@larksuiteoapi/node-sdk')" 2>/dev/null ||
-  { echo "skipped: @larksuiteoapi/node-sdk is not installed (cd tests/fidelity && npm install @larksuiteoapi/node-sdk)"; exit 77; }
+  { echo "skipped: @larksuiteoapi/node-sdk is not installed (cd tests/fidelity && npm ci)"; exit $skip; }
 
 out="$(mktemp)"
 pid=""
