@@ -428,9 +428,12 @@ TEST_CASE("dirsync apply killed with SIGKILL at many points resumes to exactly t
   }
   CHECK(kills >= 6);
 
-  // The last run finishes the plan.
-  const pid_t last = spawn_dirsync(rig.config(), {"apply", "--plan", std::to_string(plan_id)}, log);
+  // The last run is a whole cycle: it finishes the plan left applying, refreshes, and plans the
+  // same HR file again, which must find nothing left to do.
+  const pid_t last = spawn_dirsync(rig.config(), {"sync"}, log);
   CHECK(wait_for(last) == 0);
+  CHECK(rig.query_int("SELECT max(id) FROM plans") == plan_id + 1);
+  CHECK(rig.query_int(fmt::format("SELECT count(*) FROM operations WHERE plan_id = {}", plan_id + 1)) == 0);
 
   CHECK(rig.query_int(fmt::format("SELECT count(*) FROM operations WHERE plan_id = {} AND state <> 'done'", plan_id)) == 0);
   CHECK(rig.query_int(fmt::format("SELECT count(*) FROM operations WHERE plan_id = {}", plan_id)) == 320);
@@ -442,7 +445,24 @@ TEST_CASE("dirsync apply killed with SIGKILL at many points resumes to exactly t
   }
   rig.check_matches_roster();
   CHECK(rig.user("E000007").get_string("job_title") == "高级工程师");
-  // Resumed creates were looked up rather than blindly sent again; nothing was made twice.
+  // The kills hit operations on the wire: resumed runs found them in flight, and looked creates up
+  // before sending them again.
+  const std::string children = read_file(log);
+  int resumed_in_flight = 0;
+  for (auto at = children.find(" were in flight when the last run stopped"); at != std::string::npos;
+       at = children.find(" were in flight when the last run stopped", at + 1)) {
+    const auto number_start = children.rfind(", ", at);
+    resumed_in_flight += std::stoi(children.substr(number_start + 2, at - number_start - 2));
+  }
+  CHECK(resumed_in_flight > 0);
+  std::size_t landed = 0;
+  for (auto at = children.find("an earlier send had landed"); at != std::string::npos;
+       at = children.find("an earlier send had landed", at + 1)) {
+    ++landed;
+  }
+  WARN(fmt::format("{} kills; {} operations found in flight on resume, {} of them had landed", kills,
+                   resumed_in_flight, landed));
+  // Nothing was made twice.
   CHECK(rig.query_int("SELECT count(DISTINCT open_id) FROM operations WHERE kind = 'create'") == 300);
 }
 
