@@ -3,7 +3,9 @@
 // (getrusage ru_maxrss) is that of one validation. Prints wall time, peak memory and the ratio of
 // peak memory to file size. Not a test: it asserts nothing but that the generated file is accepted.
 //
-//   bench_hr [ROWS...]     e.g. bench_hr 100000 1000000
+//   bench_hr [--without-mobile] [ROWS...]     e.g. bench_hr 100000 1000000
+//
+// --without-mobile leaves the mobile column unmapped, to show what libphonenumber costs.
 #include "config/config.hpp"
 #include "hr/intake.hpp"
 #include "hr_export_generator.hpp"
@@ -25,9 +27,12 @@ using namespace dirsync;
 
 namespace {
 
-int validate(const fs::path& file, std::size_t rows, std::size_t bytes)
+int validate(const fs::path& file, std::size_t rows, std::size_t bytes, bool without_mobile)
 {
   config::HrConfig hr;
+  if (without_mobile) {
+    hr.columns.erase("mobile");
+  }
   config::SafetyConfig safety;
   hr::IntakeContext context;
   context.previous_present = rows;
@@ -53,8 +58,13 @@ int validate(const fs::path& file, std::size_t rows, std::size_t bytes)
 int main(int argc, char** argv)
 {
   std::vector<std::size_t> sizes;
+  bool without_mobile = false;
   for (int i = 1; i < argc; ++i) {
-    sizes.push_back(std::stoul(argv[i]));
+    if (std::string(argv[i]) == "--without-mobile") {
+      without_mobile = true;
+    } else {
+      sizes.push_back(std::stoul(argv[i]));
+    }
   }
   if (sizes.empty()) {
     sizes = {100'000, 1'000'000};
@@ -73,7 +83,7 @@ int main(int argc, char** argv)
     std::fflush(stdout);
     const pid_t child = fork();
     if (child == 0) {
-      const int rc = validate(file, rows, bytes);
+      const int rc = validate(file, rows, bytes, without_mobile);
       std::fflush(stdout);
       std::_Exit(rc);
     }

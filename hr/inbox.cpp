@@ -182,6 +182,22 @@ bool move_without_replacing(const fs::path& from, const fs::path& to)
   if (errno == EXDEV) {
     return copy_then_remove(from, to);
   }
+  if (errno == EINVAL || errno == ENOSYS) {
+    // A file system without RENAME_NOREPLACE: link() cannot replace either; then drop the old name.
+    if (::link(from.c_str(), to.c_str()) == 0) {
+      fsync_dir(to.parent_path());
+      if (::unlink(from.c_str()) != 0) {
+        fail(fmt::format("linked {} to {} but cannot remove the original", from.string(), to.string()), errno);
+      }
+      return true;
+    }
+    if (errno == EEXIST) {
+      return false;
+    }
+    if (errno == EXDEV) {
+      return copy_then_remove(from, to);
+    }
+  }
   fail(fmt::format("cannot move {} to {}", from.string(), to.string()), errno);
 }
 

@@ -17,7 +17,6 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <thread>
 #include <unordered_set>
 
 namespace dirsync::hr {
@@ -27,19 +26,13 @@ namespace {
 // Feeds the records of a reader through the RowMapper, keeping every mapped row for the checks
 // that span rows.
 //
-// Mapping is where the time goes (libphonenumber alone takes ~15 µs per mobile), and rows are
-// independent, so records are collected in batches and each batch is mapped by all cores at once.
-// Every part of a batch reports into its own Report, and the parts are merged in row order, so the
-// result is the same whatever the number of threads.
+// Rows are mapped one after the other. (Mapping on several threads was tried: libphonenumber,
+// which takes ~15 µs per mobile and most of the time, serializes its callers on an internal lock,
+// so two threads were no faster than one; see docs/benchmarks.md.)
 class MappingSink : public TableSink
 {
 public:
-  MappingSink(RowMapper& mapper, Report& report)
-    : m_mapper(mapper),
-      m_report(report),
-      m_threads(std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, k_max_threads))
-  {
-  }
+  MappingSink(RowMapper& mapper, Report& report) : m_mapper(mapper), m_report(report) {}
 
   void on_header(std::size_t, std::vector<std::string> columns) override
   {
@@ -75,76 +68,22 @@ public:
     if (!m_bound) {
       return;
     }
-    m_batch.push_back({row, std::move(cells)});
-    if (m_batch.size() == k_batch_rows) {
-      flush();
-    }
+    auto mapped = m_mapper.map(row, cells, m_report);
+    m_rows.people.push_back(std::move(mapped.person));
+    m_rows.ok.push_back(mapped.ok ? 1 : 0);
   }
 
-  void on_unreadable_record(std::size_t) override
-  {
-    ++m_data_rows;
-    ++m_unreadable;
-  }
-
-  // Maps what is still batched; call once the reader is done.
-  void flush()
-  {
-    if (m_batch.empty()) {
-      return;
-    }
-    const std::size_t parts = m_batch.size() < k_parallel_threshold ? 1 : m_threads;
-    const std::size_t first = m_rows.people.size();
-    m_rows.people.resize(first + m_batch.size());
-    m_rows.ok.resize(first + m_batch.size());
-    std::vector<Report> reports(parts);
-    const auto map_part = [&](std::size_t part) {
-      const std::size_t begin = m_batch.size() * part / parts;
-      const std::size_t end = m_batch.size() * (part + 1) / parts;
-      for (std::size_t i = begin; i < end; ++i) {
-        auto mapped = m_mapper.map(m_batch[i].row, m_batch[i].cells, reports[part]);
-        m_rows.people[first + i] = std::move(mapped.person);
-        m_rows.ok[first + i] = mapped.ok ? 1 : 0;
-      }
-    };
-    std::vector<std::thread> workers;
-    for (std::size_t part = 1; part < parts; ++part) {
-      workers.emplace_back(map_part, part);
-    }
-    map_part(0);
-    for (auto& w : workers) {
-      w.join();
-    }
-    for (auto& r : reports) {
-      for (auto& p : r.problems) {
-        m_report.add(std::move(p));
-      }
-    }
-    m_batch.clear();
-  }
+  void on_unreadable_record(std::size_t) override { ++m_data_rows; }
 
   MappedRows& rows() { return m_rows; }
   std::size_t data_rows() const { return m_data_rows; }
 
 private:
-  static constexpr std::size_t k_batch_rows = 16384;
-  static constexpr std::size_t k_parallel_threshold = 1024;
-  static constexpr std::size_t k_max_threads = 8;
-
-  struct Pending
-  {
-    std::size_t row;
-    std::vector<Cell> cells;
-  };
-
   RowMapper& m_mapper;
   Report& m_report;
-  std::size_t m_threads;
-  std::vector<Pending> m_batch;
   MappedRows m_rows;
   std::string_view m_csv_text;
   std::size_t m_data_rows = 0;
-  std::size_t m_unreadable = 0;
   bool m_bound = false;
 };
 
@@ -272,7 +211,6 @@ IntakeResult read_export(std::string_view file_name, std::string bytes, const co
         read_csv(decoded.text, sink, report);
         break;
       }
-      sink.flush();
       decoded.text = std::string();
 
       auto& rows = sink.rows();

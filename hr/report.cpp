@@ -233,7 +233,7 @@ std::string to_text(const Report& report)
   line(fmt::format("  Read as:  {}, {}, {} mode", to_string(report.format),
                    report.encoding.empty() ? "encoding unknown" : report.encoding, to_string(report.mode)));
   line(fmt::format("  Checked:  {}", format_time(report.checked_at)));
-  line(fmt::format("  {}s:     {} in the file, {} usable ({} active, {} left), {} with errors",
+  line(fmt::format("  {}s:     {} in the file, {} without errors ({} active, {} left), {} with errors",
                    capitalized(word), c.data_rows, c.accepted_rows, c.active, c.terminated, c.invalid_rows));
   line(fmt::format("  Problems: {} error(s), {} warning(s)", c.errors, c.warnings));
 

@@ -37,7 +37,7 @@ struct Problem
 struct ReportCounts
 {
   std::size_t data_rows = 0;      // records after the header (blank lines not counted)
-  std::size_t accepted_rows = 0;  // rows in Roster::people
+  std::size_t accepted_rows = 0;  // rows without errors (Roster::people, when the file is accepted)
   std::size_t invalid_rows = 0;   // rows with at least one error
   std::size_t employees = 0;      // distinct employee numbers in the file (accepted and held)
   // People the file says are here: accepted active rows plus rows held for errors. The shrink gate

@@ -199,7 +199,7 @@ bool RowMapper::bind(const std::vector<std::string>& header, Report& report)
   return ok;
 }
 
-RowMapper::Mapped RowMapper::map(std::size_t row, std::vector<Cell>& cells, Report& report) const
+RowMapper::Mapped RowMapper::map(std::size_t row, std::vector<Cell>& cells, Report& report)
 {
   RowScope scope(row, report);
   Mapped out;

@@ -16,7 +16,6 @@
 #include "hr/table.hpp"
 
 #include <array>
-#include <atomic>
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -62,12 +61,11 @@ public:
   // present columns (or the duplicated ones) and returns false when the file cannot be mapped.
   bool bind(const std::vector<std::string>& header, Report& report);
 
-  // Maps one record (as wide as the header). Problems go to `report`. Safe to call from several
-  // threads at once (after bind()), each with its own `report`.
-  Mapped map(std::size_t row, std::vector<Cell>& cells, Report& report) const;
+  // Maps one record (as wide as the header). Problems go to `report`.
+  Mapped map(std::size_t row, std::vector<Cell>& cells, Report& report);
 
   // How many employee numbers arrived as JSON numbers (which cannot carry leading zeros).
-  std::size_t numeric_employee_numbers() const { return m_numeric_employee_nos.load(); }
+  std::size_t numeric_employee_numbers() const { return m_numeric_employee_nos; }
 
   // The HR column name of a field ("" when it is not mapped).
   const std::string& column_of(Field field) const;
@@ -77,7 +75,7 @@ private:
   MobileNormalizer m_mobiles;
   std::array<std::string, k_field_count> m_columns;             // HR column name per field
   std::array<std::optional<std::size_t>, k_field_count> m_index; // its position in the header
-  mutable std::atomic<std::size_t> m_numeric_employee_nos{0};
+  std::size_t m_numeric_employee_nos = 0;
 };
 
 } // namespace dirsync::hr

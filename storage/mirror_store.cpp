@@ -566,20 +566,34 @@ void write_units(SQLite::Database& sql, const std::vector<feishu::Unit>& units,
   }
 }
 
-// Paths of the departments of the mirror, as they are in the departments table now.
-std::map<std::string, std::vector<std::string>> stored_department_paths(SQLite::Database& sql)
+// The path of one department of the mirror as the departments table has it now ('' for the root;
+// nothing for a department the mirror does not have), walking up its parents. Like
+// department_paths(), a parent the mirror does not have starts the path, and a cycle ends it.
+std::optional<std::string> stored_department_path(SQLite::Database& sql, const std::string& department)
 {
-  std::vector<feishu::Department> departments;
-  SQLite::Statement st(sql, "SELECT open_department_id, parent_open_department_id, name FROM departments "
-                            "WHERE open_department_id <> '0'");
-  while (st.executeStep()) {
-    feishu::Department d;
-    d.open_department_id = st.getColumn(0).getString();
-    d.parent_department_id = st.getColumn(1).getString();
-    d.name = st.getColumn(2).getString();
-    departments.push_back(std::move(d));
+  if (department.empty()) {
+    return std::nullopt;
   }
-  return department_paths(departments);
+  if (department == k_root_id) {
+    return std::string();
+  }
+  SQLite::Statement st(sql, "SELECT parent_open_department_id, name FROM departments WHERE open_department_id = ?");
+  std::vector<std::string> names;
+  std::set<std::string> seen;
+  std::string at = department;
+  while (at != k_root_id && seen.insert(at).second) {
+    st.reset();
+    st.bind(1, at);
+    if (!st.executeStep()) {
+      if (names.empty()) {
+        return std::nullopt;
+      }
+      break;
+    }
+    names.push_back(st.getColumn(1).getString());
+    at = nullable_text(st.getColumn(0)).value_or(std::string(k_root_id));
+  }
+  return join_path(std::vector<std::string>(names.rbegin(), names.rend()));
 }
 
 std::optional<std::string> path_of(const std::map<std::string, std::vector<std::string>>& paths,
@@ -738,7 +752,7 @@ RefreshRun MirrorStore::apply_refresh(std::int64_t run_id, const PagedTenant& te
     write_units(sql, tenant.units, tenant.unit_departments, now);
 
     SQLite::Statement finish(sql, R"(
-      UPDATE refresh_runs SET finished_at = ?2, result = 'ok', departments_seen = ?3, users_seen = ?4,
+      UPDATE refresh_runs SET finished_at = max(started_at, ?2), result = 'ok', departments_seen = ?3, users_seen = ?4,
              users_added = ?5, users_changed = ?6, users_resigned = ?7, users_out_of_scope = ?8,
              job_titles_seen = ?9, units_seen = ?10, api_requests = ?11, rate_limit_waits = ?12
        WHERE id = ?1)");
@@ -970,10 +984,10 @@ void MirrorStore::upsert_user(const feishu::User& user, std::int64_t now)
   guarded(m_db, fmt::format("storing user {}", user.open_id), [&] {
     in_transaction(m_db, [&] {
       const auto known = KnownUsers(sql).find(user.open_id);
-      const auto paths = stored_department_paths(sql);
       MirrorWriter writer(sql, std::nullopt, now);
       const MirrorState state = user.status.is_resigned ? MirrorState::resigned : MirrorState::active;
-      writer.write_user(user, state, path_of(paths, choose_primary_department(user)), known ? &*known : nullptr);
+      writer.write_user(user, state, stored_department_path(sql, choose_primary_department(user)),
+                        known ? &*known : nullptr);
     });
   });
 }

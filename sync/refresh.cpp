@@ -42,6 +42,11 @@ bool is_scope_refusal(long long code)
   return code == 40004 || code == 40014 || code == 41050 || code == 99991672;
 }
 
+// Thrown inside the paging when RefreshOptions::should_stop says so.
+struct Stopped
+{
+};
+
 // Runs task(i) for every i in [0, count) on up to `workers` threads. The first exception stops
 // the tasks not yet started and is rethrown once every thread has finished.
 void for_each_parallel(std::size_t count, int workers, const std::function<void(std::size_t)>& task)
@@ -115,6 +120,14 @@ public:
   }
 
   storage::PagedTenant& tenant() { return m_tenant; }
+
+  // Throws Stopped when the refresh was asked to stop.
+  void check_stop() const
+  {
+    if (m_options.should_stop && m_options.should_stop()) {
+      throw Stopped{};
+    }
+  }
   bool anything_read() const { return m_anything_read.load(); }
 
   void page_departments()
@@ -122,9 +135,11 @@ public:
     stage("departments");
     bool by_level = false;
     try {
+      check_stop();
       m_client.list_department_children("0", true, [&](std::vector<feishu::Department>& page) {
         m_anything_read = true;
         add_departments(page);
+        check_stop();
       });
     } catch (const ApiError& e) {
       if (e.code() != k_big_department) {
@@ -151,7 +166,9 @@ public:
     }
     m_users.reserve(m_tenant.departments.size() * 8);
     for_each_parallel(ids.size(), m_workers, [&](std::size_t i) {
+      check_stop();
       m_client.list_users_by_department(ids[i], [&](std::vector<feishu::User>& page) {
+        check_stop();
         m_anything_read = true;
         std::lock_guard lock(m_mutex);
         for (auto& user : page) {
@@ -188,6 +205,7 @@ public:
     std::unordered_map<std::string, feishu::User> found;
     const std::size_t batches = (vanished.size() + k_batch_size - 1) / k_batch_size;
     for_each_parallel(batches, m_workers, [&](std::size_t b) {
+      check_stop();
       const auto first = vanished.begin() + static_cast<std::ptrdiff_t>(b * k_batch_size);
       const auto last = vanished.begin() + static_cast<std::ptrdiff_t>(std::min(vanished.size(), (b + 1) * k_batch_size));
       auto users = m_client.batch_get_users(std::vector<std::string>(first, last));
@@ -225,6 +243,7 @@ public:
       std::move(page.begin(), page.end(), std::back_inserter(m_tenant.units));
     });
     for_each_parallel(m_tenant.units.size(), m_workers, [&](std::size_t i) {
+      check_stop();
       const std::string unit_id = m_tenant.units[i].unit_id;
       m_client.list_unit_departments(unit_id, [&](std::vector<feishu::UnitDepartment>& page) {
         std::lock_guard lock(m_mutex);
@@ -252,6 +271,7 @@ private:
     while (!level.empty()) {
       std::vector<std::vector<feishu::Department>> children(level.size());
       for_each_parallel(level.size(), m_workers, [&](std::size_t i) {
+        check_stop();
         m_client.list_department_children(level[i], false, [&](std::vector<feishu::Department>& page) {
           m_anything_read = true;
           std::move(page.begin(), page.end(), std::back_inserter(children[i]));
@@ -358,6 +378,13 @@ RefreshOutcome refresh_mirror(feishu::Client& client, storage::Database& db, con
     pager.check_leavers(active);
     pager.page_job_titles();
     pager.page_units();
+    pager.check_stop();
+  } catch (const Stopped&) {
+    storage::RefreshEnd end;
+    end.result = storage::RefreshResult::failed;
+    end.error = "stopped before it finished (dirsync was asked to stop)";
+    spdlog::info("refresh {}: {}; the mirror was left as it was", run_id, end.error);
+    return finish_without_writing(std::move(end));
   } catch (const ApiError& e) {
     storage::RefreshEnd end;
     if (is_scope_refusal(e.code())) {
@@ -400,10 +427,8 @@ RefreshOutcome refresh_mirror(feishu::Client& client, storage::Database& db, con
     if (!options.accept_shrink) {
       storage::RefreshEnd end;
       end.result = storage::RefreshResult::untrusted;
-      end.trust_reason = what + (tenant.out_of_scope.empty()
-                                   ? "; the mirror was left as it was"
-                                   : "; a narrowed app contact scope looks like this. The mirror was left as it "
-                                     "was; if the change is real, run `dirsync refresh --accept-shrink`");
+      end.trust_reason = what + (tenant.out_of_scope.empty() ? "" : " (a narrowed app contact scope looks like this)") +
+                         ". The mirror was left as it was; if the change is real, run `dirsync refresh --accept-shrink`";
       spdlog::warn("refresh {} is not trusted: {}", run_id, end.trust_reason);
       return finish_without_writing(std::move(end));
     }

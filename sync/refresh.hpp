@@ -44,6 +44,10 @@ struct RefreshOptions
   };
   // Called (never concurrently) after every page and at every stage; may be empty.
   std::function<void(const RefreshProgress&)> on_progress;
+  // Asked before every request and after every page; once it returns true the refresh stops when
+  // the requests in flight are answered, and is recorded failed ("stopped") with nothing else
+  // written. The daemon sets it on SIGTERM. May be empty.
+  std::function<bool()> should_stop;
   // Write the mirror even if it shrank by more than max_mirror_shrink_percent (an admin who has
   // checked that the shrink is real). A paging failure is never accepted.
   bool accept_shrink = false;

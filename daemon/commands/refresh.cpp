@@ -9,9 +9,12 @@
 //      shrink is real);
 //   1  failed: the tenant could not be read, or the database failed.
 // Progress: on a terminal, one line on stderr that updates in place; otherwise a log line every 10 s.
+// Ctrl-C or SIGTERM stops the refresh once the requests in flight are answered; it is recorded as
+// failed ("stopped") and the mirror is left as it was.
 #include "config/loader.hpp"
 #include "daemon/commands.hpp"
 #include "daemon/exit_code.hpp"
+#include "daemon/refresh_progress.hpp"
 #include "feishu/client.hpp"
 #include "storage/database.hpp"
 #include "storage/mirror_store.hpp"
@@ -22,10 +25,9 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
-#include <cstdio>
+#include <csignal>
 #include <memory>
 #include <ostream>
-#include <unistd.h>
 
 namespace dirsync::daemon {
 
@@ -36,65 +38,40 @@ struct RefreshCommandOptions
   bool accept_shrink = false;
 };
 
-std::string describe(const sync::RefreshProgress& p)
+// Set by SIGINT/SIGTERM while a refresh runs: it then stops cleanly and records that it stopped.
+volatile std::sig_atomic_t g_stop_requested = 0;
+
+extern "C" void request_stop(int /*signal*/)
 {
-  if (p.stage == "users") {
-    return fmt::format("refresh: users: {} departments of {} paged, {} users", p.departments_paged,
-                       p.departments + 1, p.users);
-  }
-  if (p.stage == "departments") {
-    return fmt::format("refresh: departments: {} listed", p.departments);
-  }
-  return fmt::format("refresh: {} ({} departments, {} users)", p.stage, p.departments, p.users);
+  g_stop_requested = 1;
 }
 
-// Shows progress: a line redrawn at most 5 times a second on a terminal, a log line every 10 s
-// otherwise. Called by the refresh with its own lock held, so never concurrently.
-class ProgressDisplay
+// Turns SIGINT and SIGTERM into a stop request for as long as it lives, then restores them.
+class StopOnSignal
 {
 public:
-  ProgressDisplay()
-    : m_tty(isatty(STDERR_FILENO) == 1),
-      m_last(std::chrono::steady_clock::now())
+  StopOnSignal()
   {
+    g_stop_requested = 0;
+    struct sigaction action = {};
+    action.sa_handler = request_stop;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGINT, &action, &m_old_int);
+    sigaction(SIGTERM, &action, &m_old_term);
   }
-  ~ProgressDisplay() { clear(); }
-  ProgressDisplay(const ProgressDisplay&) = delete;
-  ProgressDisplay& operator=(const ProgressDisplay&) = delete;
+  ~StopOnSignal()
+  {
+    sigaction(SIGINT, &m_old_int, nullptr);
+    sigaction(SIGTERM, &m_old_term, nullptr);
+  }
+  StopOnSignal(const StopOnSignal&) = delete;
+  StopOnSignal& operator=(const StopOnSignal&) = delete;
 
-  void show(const sync::RefreshProgress& p)
-  {
-    const auto now = std::chrono::steady_clock::now();
-    const bool new_stage = p.stage != m_stage;
-    m_stage = p.stage;
-    if (m_tty) {
-      if (new_stage || !m_drawn || now - m_last >= std::chrono::milliseconds(200)) {
-        m_last = now;
-        const std::string line = describe(p);
-        std::fprintf(stderr, "\r%s\033[K", line.c_str());
-        std::fflush(stderr);
-        m_drawn = true;
-      }
-    } else if (now - m_last >= std::chrono::seconds(10)) {
-      m_last = now;
-      spdlog::info("{}", describe(p));
-    }
-  }
-
-  void clear()
-  {
-    if (m_drawn) {
-      std::fprintf(stderr, "\r\033[K");
-      std::fflush(stderr);
-      m_drawn = false;
-    }
-  }
+  bool requested() const { return g_stop_requested != 0; }
 
 private:
-  bool m_tty;
-  bool m_drawn = false;
-  std::string m_stage;
-  std::chrono::steady_clock::time_point m_last;
+  struct sigaction m_old_int = {};
+  struct sigaction m_old_term = {};
 };
 
 ExitCode run_refresh(const RefreshCommandOptions& options, const Invocation& inv, std::ostream& out)
@@ -103,8 +80,10 @@ ExitCode run_refresh(const RefreshCommandOptions& options, const Invocation& inv
   storage::Database db(config.storage.database);
   feishu::Client client(config.feishu);
 
-  ProgressDisplay progress;
+  RefreshProgressDisplay progress;
+  StopOnSignal stop;
   sync::RefreshOptions refresh_options;
+  refresh_options.should_stop = [&stop] { return stop.requested(); };
   refresh_options.accept_shrink = options.accept_shrink;
   refresh_options.on_progress = [&progress](const sync::RefreshProgress& p) { progress.show(p); };
   const auto outcome = sync::refresh_mirror(client, db, config, refresh_options);

@@ -117,3 +117,29 @@ TEST_CASE("dirsync validate consults the database read-only: the shrink gate, no
   REQUIRE(latest);
   CHECK(latest->name == "big.csv"); // validate recorded nothing
 }
+
+TEST_CASE("dirsync validate reads the hr settings of --config", "[cli][validate]")
+{
+  ScratchDir dir;
+  auto config = dir.write("conf/dirsync.yaml", "feishu:\n"
+                                               "  app_id: cli_test\n"
+                                               "storage:\n"
+                                               "  database: mirror.db\n"
+                                               "hr:\n"
+                                               "  mode: delta\n"
+                                               "  columns: { employee_no: EmpNo, name: Name, email: Email, department: Dept }\n");
+  auto file = dir.write("delta.csv", "EmpNo,Name,Email,Dept\n007,Bond,James.Bond@Example.com,MI6/00\n");
+  auto r = run({"--config", config.string(), "validate", "--json", file.string()});
+  REQUIRE(r.code == 0);
+  auto j = dirsync::json::parse(r.out);
+  CHECK(j.get_string("mode") == "delta");
+  CHECK(j.find("counts")->get_int("accepted_rows") == 1);
+
+  // The mapping of DESIGN.md §5 would have rejected the file for its columns.
+  auto builtin = run({"validate", "--config", write_config(dir).string(), file.string()});
+  CHECK(builtin.code == 1);
+  CHECK(builtin.out.find("the file lacks the column(s)") != std::string::npos);
+
+  auto bad = dir.write("conf/bad.yaml", "hr:\n  colums: {}\n");
+  CHECK(run({"--config", bad.string(), "validate", file.string()}).code == 78);
+}

@@ -231,3 +231,15 @@ TEST_CASE("Inbox::file_away works across file systems when /dev/shm is one", "[h
   }
   fs::remove_all(archive);
 }
+
+TEST_CASE("Inbox refuses a missing folder and notices when its folder goes away", "[hr][inbox]")
+{
+  ScratchDir dir;
+  CHECK_THROWS_WITH(hr::Inbox(dir / "nope", dir / "a", dir / "r"),
+                    Catch::Contains("cannot watch the HR inbox") && Catch::Contains("nope"));
+
+  fs::create_directories(dir / "inbox");
+  hr::Inbox inbox(dir / "inbox", dir / "a", dir / "r");
+  fs::rename(dir / "inbox", dir / "moved");
+  CHECK_THROWS_WITH(inbox.next(k_arrival), Catch::Contains("was removed or moved"));
+}

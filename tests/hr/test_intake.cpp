@@ -479,10 +479,10 @@ TEST_CASE("a configuration without a required mapping is a ConfigError", "[hr][i
   }
 }
 
-TEST_CASE("intake of a large file maps rows in parallel with the same, ordered result", "[hr][intake]")
+TEST_CASE("intake of a large file puts every problem on its own row, in row order", "[hr][intake]")
 {
-  // More rows than one batch (16384) and far more than the parallel threshold, with errors spread
-  // over the file: each must land on its own row, in row order.
+  // Large enough for the row estimate and the in-place roster to matter, with errors spread over
+  // the file: each must land on its own row, and the roster must keep file order.
   constexpr int k_rows = 20'000;
   std::string text(k_hr_header);
   text += '\n';

@@ -193,6 +193,21 @@ TEST_CASE("refresh_mirror keeps the previous mirror when paging fails part-way",
   CHECK(store.load_snapshot().refresh.result == storage::RefreshResult::untrusted);
 }
 
+TEST_CASE("refresh_mirror stops when asked, records it failed and leaves the mirror", "[sync][refresh]")
+{
+  FakeRig rig;
+  REQUIRE(rig.refresh().run.result == storage::RefreshResult::ok);
+  const auto before = dump_mirror(*rig.db);
+  rig.tenant.users = 30;
+  int asked = 0;
+  sync::RefreshOptions options;
+  options.should_stop = [&asked] { return ++asked > 3; };
+  const auto outcome = sync::refresh_mirror(*rig.client, *rig.db, rig.config, options);
+  CHECK(outcome.run.result == storage::RefreshResult::failed);
+  CHECK_THAT(outcome.run.error, Catch::Contains("stopped"));
+  CHECK(dump_mirror(*rig.db) == before);
+}
+
 TEST_CASE("refresh_mirror records a refresh that could not read anything as failed", "[sync][refresh]")
 {
   FakeRig rig;
@@ -487,4 +502,37 @@ TEST_CASE("refresh_mirror walks the emulator's departments level by level when i
   CHECK(count(rig.db, "SELECT count(*) FROM v_departments WHERE open_department_id = '" + d0007 +
                         "' AND path = '部门0001/部门0007' AND depth = 2") == 1);
   CHECK(count(rig.db, "SELECT count(*) FROM v_department_paths WHERE depth > 0") == 300);
+}
+
+TEST_CASE("refresh_mirror's gate holds a mass resignation in the emulator until it is accepted",
+          "[sync][refresh][emulator]")
+{
+  EmulatorRig rig({"--rate-limit-scale", "50"}, testing::refresh_test_tenant(300, 30));
+  REQUIRE(rig.refresh().run.result == storage::RefreshResult::ok);
+  const auto before = dump_mirror(rig.db);
+  auto state = rig.emu.state();
+  // 40 of the 270 active users leave: 14.8%, more than the 10% the gate allows.
+  int deleted = 0;
+  for (auto& u : state["users"].as_array()) {
+    if (deleted < 40 && u["resigned_at"].is_null() && !u.get_bool("is_tenant_manager") &&
+        u.get_string("user_id") > "E000030") {
+      rig.client.delete_user(u.get_string("open_id"));
+      ++deleted;
+    }
+  }
+  REQUIRE(deleted == 40);
+
+  const auto held = rig.refresh();
+  CHECK(held.run.result == storage::RefreshResult::untrusted);
+  CHECK_THAT(held.run.trust_reason, Catch::Contains("lost 40 of the mirror's 270 active users (14.8%"));
+  CHECK_THAT(held.run.trust_reason, Catch::Contains("40 resigned, 0 no longer visible"));
+  CHECK(dump_mirror(rig.db) == before);
+
+  sync::RefreshOptions accept;
+  accept.accept_shrink = true;
+  const auto accepted = sync::refresh_mirror(rig.client, rig.db, rig.config, accept);
+  CHECK(accepted.run.result == storage::RefreshResult::ok);
+  CHECK(accepted.run.users_resigned == 40);
+  CHECK(count(rig.db, "SELECT count(*) FROM users WHERE mirror_state = 'resigned' AND is_resigned = 1") == 40);
+  CHECK(count(rig.db, "SELECT count(*) FROM users WHERE mirror_state = 'active'") == 230);
 }
