@@ -108,40 +108,45 @@ CycleSummary run_cycle(storage::Database& db, feishu::Client& client, const conf
   // 2. Refresh; the mirror gate decides whether it may be planned against.
   RefreshOptions refresh_options;
   refresh_options.now = options.now;
+  refresh_options.on_progress = options.on_refresh_progress;
   const auto refreshed = refresh_mirror(client, db, config, refresh_options);
   summary.refresh = refreshed.run;
   summary.refresh_trusted = refreshed.run.result == storage::RefreshResult::ok;
+
+  // 3. Intake (even when the refresh is not trusted: the file is recorded and filed away, and a
+  //    later cycle plans it as the last accepted roster), or the last accepted roster.
+  std::optional<std::int64_t> to_plan;
+  if (options.file) {
+    const auto intake = intake_file(db, config, *options.file);
+    summary.hr_file_id = intake.hr_file_id;
+    if (options.on_intake) {
+      options.on_intake(intake);
+    }
+    if (!intake.result.report.accepted) {
+      const auto& reasons = intake.result.report.rejection_reasons;
+      summary.hr_file_rejected = true;
+      summary.hr_file_reason = reasons.empty() ? "rejected" : fmt::format("{}", fmt::join(reasons, "; "));
+      summary.outcome = fmt::format("{} rejected, nothing planned: {}", options.file->filename().string(),
+                                    summary.hr_file_reason);
+      return summary;
+    }
+    to_plan = intake.hr_file_id;
+  } else if (const auto latest = storage::HrStore(db).find_latest_accepted()) {
+    summary.hr_file_id = latest->id;
+    to_plan = latest->id;
+  }
   if (!summary.refresh_trusted) {
     summary.outcome = fmt::format("refresh {} not trusted, nothing planned: {}", refreshed.run.id,
                                   refreshed.run.result == storage::RefreshResult::failed ? refreshed.run.error
                                                                                          : refreshed.run.trust_reason);
     return summary;
   }
-
-  // 3. Intake, or the last accepted roster.
-  const auto now = options.now();
-  storage::Plan plan;
-  if (options.file) {
-    auto made = plan_from_file(db, config, *options.file, now);
-    summary.hr_file_id = made.hr_file_id;
-    if (!made.accepted) {
-      summary.hr_file_rejected = true;
-      summary.hr_file_reason = made.rejected_reason;
-      summary.outcome = fmt::format("{} rejected, nothing planned: {}", options.file->filename().string(),
-                                    made.rejected_reason);
-      return summary;
-    }
-    plan = std::move(made.plan);
-  } else {
-    const auto latest = storage::HrStore(db).find_latest_accepted();
-    if (!latest) {
-      summary.ok = true;
-      summary.outcome = "no accepted HR file yet, nothing planned";
-      return summary;
-    }
-    summary.hr_file_id = latest->id;
-    plan = plan_from_hr_file(db, config, latest->id, now);
+  if (!to_plan) {
+    summary.ok = true;
+    summary.outcome = "no accepted HR file yet, nothing planned";
+    return summary;
   }
+  const storage::Plan plan = plan_from_hr_file(db, config, *to_plan, options.now());
 
   // 4. Gate, 5. apply.
   summary.plan_id = plan.id;

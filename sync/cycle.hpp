@@ -1,6 +1,15 @@
 // One sync cycle (DESIGN.md §2): resume → refresh → intake → plan → gate → apply → record, and the
 // planning step on its own for `dirsync apply FILE`. The daemon calls run_cycle on its schedule and
 // whenever an HR file arrives; `dirsync sync` calls it once.
+//
+// The steps, and where each stops the cycle:
+//   1. a plan left applying (crash, or a stop) is resumed; stopped again → return;
+//   2. refresh (the mirror gate decides whether it is trusted);
+//   3. intake of `file` (recorded and handed to on_intake even when the refresh is not trusted),
+//      rejected → return; without a file, the newest accepted HR file is planned again;
+//   4. refresh not trusted → return, nothing planned; no accepted HR file at all → return;
+//   5. plan, gate, store (sync/planning.hpp); held → return;
+//   6. apply (sync/apply.hpp).
 #pragma once
 
 #include "config/config.hpp"
@@ -9,6 +18,8 @@
 #include "storage/mirror.hpp"
 #include "storage/plan.hpp"
 #include "sync/apply.hpp"
+#include "sync/intake.hpp"
+#include "sync/refresh.hpp"
 
 #include <atomic>
 #include <cstdint>
@@ -46,6 +57,11 @@ struct CycleOptions
   // The HR file to take in. Without one the cycle re-plans the newest accepted HR file (the last
   // accepted roster): the daemon's inbox watcher passes each file it is handed.
   std::optional<std::filesystem::path> file;
+  // Called right after `file` was read and recorded, accepted or not, before anything is planned:
+  // the daemon moves it to archive/ or rejected/ with its reports here. If the cycle stops
+  // earlier (a resumed plan was stopped), the file is not taken in and summary.hr_file_id is 0.
+  std::function<void(const IntakeOutcome&)> on_intake;
+  std::function<void(const RefreshProgress&)> on_refresh_progress;
   // Unix seconds.
   std::function<std::int64_t()> now;
   // Set by the daemon on SIGTERM: the apply stops taking new operations (the plan stays applying

@@ -1,11 +1,13 @@
 // `dirsync apply` and `dirsync sync` end to end against the real feishu-emulator: HR files in, the
 // emulator's final state (/_emulator/state) checked, not only exit codes. The crash test runs the
 // real `dirsync` binary as a child and kills it with SIGKILL at many points of a large plan.
+#include "config/loader.hpp"
 #include "daemon/cli.hpp"
 #include "feishu/client.hpp"
 #include "feishu/cpprest_transport.hpp"
 #include "storage/database.hpp"
 #include "storage/sqlite_access.hpp"
+#include "sync/cycle.hpp"
 #include "support/emulator_process.hpp"
 #include "support/scratch_dir.hpp"
 #include "support/tenant_generator.hpp"
@@ -528,4 +530,37 @@ TEST_CASE("dirsync sync refreshes, plans and applies; without FILE it re-plans t
   CHECK(rig.user("E000010").get_string("job_title") == rig.roster["E000010"].job_title);
   CHECK(rig.query_int("SELECT count(*) FROM plans WHERE status = 'done'") == 2);
   CHECK(rig.query_int("SELECT count(*) FROM hr_files") == 1);
+}
+
+TEST_CASE("run_cycle hands the intake to on_intake before planning, and reports the applied plan",
+          "[sync][cycle][emulator]")
+{
+  SyncRig rig;
+  rig.hire(1, "D0003", "E000003");
+  const auto file = rig.write_roster("hr-1.csv");
+  const config::Config config = config::load_config(rig.config());
+  storage::Database db(config.storage.database);
+  feishu::Client client(config.feishu);
+
+  std::int64_t plans_at_intake = -1;
+  std::int64_t intake_id = 0;
+  sync::CycleOptions options;
+  options.file = file;
+  options.on_intake = [&](const sync::IntakeOutcome& intake) {
+    intake_id = intake.hr_file_id;
+    CHECK(intake.result.report.accepted);
+    plans_at_intake = rig.query_int("SELECT count(*) FROM plans");
+  };
+  const auto summary = sync::run_cycle(db, client, config, options);
+
+  INFO(summary.outcome);
+  CHECK(summary.ok);
+  CHECK(summary.refresh_trusted);
+  CHECK(plans_at_intake == 0);
+  CHECK(summary.hr_file_id == intake_id);
+  REQUIRE(summary.apply);
+  CHECK(summary.apply->status == storage::PlanStatus::done);
+  CHECK(summary.apply->tally.done == 1);
+  CHECK(summary.outcome == fmt::format("plan {} done: 1 done, 0 failed, 0 skipped", summary.plan_id));
+  CHECK(rig.users().count("N00001") == 1);
 }
