@@ -14,6 +14,7 @@
 #include "config/loader.hpp"
 #include "daemon/commands.hpp"
 #include "daemon/exit_code.hpp"
+#include "daemon/refresh_progress.hpp"
 #include "feishu/client.hpp"
 #include "storage/database.hpp"
 #include "storage/journal.hpp"
@@ -86,7 +87,7 @@ private:
   std::chrono::steady_clock::time_point m_last;
 };
 
-ExitCode report(const sync::ApplySummary& s, std::ostream& out)
+ExitCode report(const sync::ApplySummary& s, const std::filesystem::path& database, std::ostream& out)
 {
   out << fmt::format("plan {}: {}{}\n", s.plan_id, s.stopped ? "stopped" : std::string(storage::to_string(s.status)),
                      s.resumed ? " (resumed)" : "");
@@ -94,7 +95,8 @@ ExitCode report(const sync::ApplySummary& s, std::ostream& out)
                      s.tally.failed, s.tally.skipped, s.tally.pending + s.tally.in_flight);
   out << fmt::format("  this run    {} requests in {:.1f} s\n", s.requests, s.seconds);
   if (s.tally.failed > 0) {
-    out << fmt::format("  why         sqlite3 DB \"SELECT * FROM v_failed_operations WHERE plan_id = {}\"\n", s.plan_id);
+    out << fmt::format("  why         sqlite3 -readonly {} \"SELECT * FROM v_failed_operations WHERE plan_id = {}\"\n",
+                       database.string(), s.plan_id);
   }
   if (s.tally.skipped > 0) {
     out << fmt::format("  skipped     their targets changed since planning; the next plan looks again "
@@ -156,7 +158,7 @@ ExitCode run_apply(const ApplyCommandOptions& options, const Invocation& inv, st
   sync::StoredMirror mirror(db);
   const auto summary = sync::apply_plan(db, client, mirror, plan_id, apply_options);
   progress.clear();
-  return report(summary, out);
+  return report(summary, config.storage.database, out);
 }
 
 ExitCode run_sync(const std::optional<std::filesystem::path>& file, const Invocation& inv, std::ostream& out)
@@ -166,14 +168,18 @@ ExitCode run_sync(const std::optional<std::filesystem::path>& file, const Invoca
   feishu::Client client(config.feishu);
 
   ApplyProgressLine progress;
+  RefreshProgressDisplay refresh_progress;
   sync::CycleOptions options;
   options.file = file;
   options.on_progress = progress.callback();
+  options.on_refresh_progress = [&refresh_progress](const sync::RefreshProgress& p) { refresh_progress.show(p); };
+  options.on_intake = [&refresh_progress](const sync::IntakeOutcome&) { refresh_progress.clear(); };
   const auto summary = sync::run_cycle(db, client, config, options);
+  refresh_progress.clear();
   progress.clear();
 
   if (summary.resumed) {
-    report(*summary.resumed, out);
+    report(*summary.resumed, config.storage.database, out);
   }
   if (summary.refresh && !summary.refresh_trusted) {
     out << summary.outcome << '\n';
@@ -192,7 +198,7 @@ ExitCode run_sync(const std::optional<std::filesystem::path>& file, const Invoca
     return ExitCode::held;
   }
   if (summary.apply) {
-    return report(*summary.apply, out);
+    return report(*summary.apply, config.storage.database, out);
   }
   out << summary.outcome << '\n';
   return summary.ok ? ExitCode::success : ExitCode::failure;
