@@ -6,8 +6,9 @@
 // Feishu user (open_id, including the acceptors of a delete and the leader of a create or patch),
 // the leader a set_leader names, or an email or mobile one of them sets or frees. An operation
 // waits until every earlier operation sharing a key with it has finished, so a resurrect comes
-// before its follow-up patch, a leader's create before the set_leader that names them, and a
-// leaver's delete (planned last) before a hire who takes over their email. Everything else keeps
+// before its follow-up patch, a leader's create before the set_leader that names them, a patch
+// before the delete that names its user as acceptor, and two operations that set or free one email
+// or mobile in the order planned (e.g. a swap of emails between two people). Everything else keeps
 // the planner's order only as a priority: the ready operation with the lowest seq goes next.
 //
 // One operation, by one worker:

@@ -381,3 +381,64 @@ TEST_CASE("apply_plan under 5xx, dropped connections, 429s and short-lived token
     CHECK(emails.insert(u.get_string("email")).second);
   }
 }
+
+TEST_CASE("apply_plan stops taking operations when asked, leaves the plan applying, and a later run finishes it",
+          "[sync][apply][emulator]")
+{
+  Rig rig;
+  const auto d1 = rig.open_department.at("D0001");
+  std::vector<storage::Operation> ops;
+  for (int i = 1; i <= 30; ++i) {
+    ops.push_back(create_op(i, i, d1));
+  }
+  const auto plan_id = insert_plan(rig.db, approved(ops));
+  std::atomic<bool> stop{false};
+  sync::ApplyOptions options;
+  options.max_in_flight = 2;
+  options.stop = &stop;
+  options.on_progress = [&](const sync::ApplyProgress& p) {
+    if (p.finished >= 5) {
+      stop = true;
+    }
+  };
+
+  const auto first = sync::apply_plan(rig.db, rig.client, rig.mirror, plan_id, options);
+
+  CHECK(first.stopped);
+  CHECK(first.status == PlanStatus::applying);
+  CHECK(first.tally.in_flight == 0); // those in progress were finished, not abandoned
+  CHECK(first.tally.done >= 5);
+  CHECK(first.tally.pending > 0);
+  CHECK(storage::Journal(rig.db).find_plan(plan_id)->status == PlanStatus::applying);
+
+  const auto second = rig.apply(plan_id);
+  CHECK(second.resumed);
+  CHECK(second.status == PlanStatus::done);
+  CHECK(second.tally.done == 30);
+  CHECK(rig.state_users().size() == 20 + 30);
+}
+
+TEST_CASE("apply_plan keeps the planned order of operations that set or free the same email",
+          "[sync][apply][emulator]")
+{
+  Rig rig;
+  // E000007 and E000008 swap emails through a temporary one: three patches that must run in order
+  // although they concern two different people.
+  const auto a = rig.open_id.at("E000007");
+  const auto b = rig.open_id.at("E000008");
+  std::vector<storage::Operation> ops;
+  ops.push_back(update_op(1, "E000007", a, json::Value::object({{"email", "swap@example.com"}}),
+                          json::Value::object({{"email", "e000007@example.com"}})));
+  ops.push_back(update_op(2, "E000008", b, json::Value::object({{"email", "e000007@example.com"}}),
+                          json::Value::object({{"email", "e000008@example.com"}})));
+  ops.push_back(update_op(3, "E000007", a, json::Value::object({{"email", "e000008@example.com"}}), json::Value()));
+  const auto plan_id = insert_plan(rig.db, approved(ops));
+
+  const auto summary = rig.apply(plan_id, 8);
+
+  CHECK(summary.status == PlanStatus::done);
+  CHECK(summary.tally.done == 3);
+  auto users = rig.state_users();
+  CHECK(users.find("E000007")->second.get_string("email") == "e000008@example.com");
+  CHECK(users.find("E000008")->second.get_string("email") == "e000007@example.com");
+}
