@@ -326,6 +326,7 @@ void Applier::work()
     }
     lock.lock();
     --m_running;
+    m_changed.notify_all();
   }
 }
 
