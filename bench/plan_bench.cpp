@@ -8,13 +8,21 @@
 // times sync::Planner::plan() alone, in wall-clock and CPU seconds (on a shared machine the CPU
 // time is the fair measure). Peak memory is the process's maximum resident set
 // (getrusage), printed before and after planning, so the planner's own share can be read off.
-// Nothing touches the network or the disk.
+// Then it stores the plan (PlanStore::save: the plan, its operations and decisions in one
+// transaction) into a fresh database in the system temp directory, and times that too. Nothing
+// touches the network.
+#include "hr/intake.hpp"
+#include "storage/hr_store.hpp"
+#include "storage/mirror_store.hpp"
+#include "storage/plan_store.hpp"
 #include "sync/planner.hpp"
 
 #include <fmt/format.h>
 
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
+#include <unistd.h>
 #include <string>
 #include <ctime>
 #include <sys/resource.h>
@@ -129,6 +137,34 @@ World generate(int n)
   return w;
 }
 
+// Seconds to save `plan` into a new database (which gets an HR file and a refresh row to refer to).
+double time_store(storage::Plan plan)
+{
+  const std::filesystem::path file =
+    std::filesystem::temp_directory_path() / fmt::format("dirsync-bench-plan-{}.db", ::getpid());
+  std::filesystem::remove(file);
+  double seconds = 0;
+  {
+    storage::Database db(file);
+    const config::Config config;
+    hr::IntakeContext context;
+    context.history_available = false;
+    const hr::IntakeResult intake =
+      hr::read_export("bench.csv", "工号,姓名,邮箱,手机,部门,职务,直属上级工号,员工类型,入职日期,状态\n"
+                                   "E1,A,a@example.com,+8613800000001,Dept 0,Engineer,,正式,2024-03-01,在职\n",
+                      config.hr, config.sync.safety, context);
+    plan.hr_file_id = storage::HrStore(db).record("bench.csv", intake);
+    plan.refresh_run_id = storage::MirrorStore(db).begin_refresh(1, "http://127.0.0.1:1", "cli_bench");
+    const auto start = std::chrono::steady_clock::now();
+    storage::PlanStore(db).save(plan);
+    seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  }
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    std::filesystem::remove(file.string() + suffix);
+  }
+  return seconds;
+}
+
 } // namespace
 
 int main(int argc, char** argv)
@@ -143,8 +179,8 @@ int main(int argc, char** argv)
   config::SyncConfig sync;
   sync.safety.max_deletes = 1 << 30;
   sync::Planner planner(sync, config::DepartmentKey::path, "cli_bench");
-  fmt::print("{:>9} {:>9} {:>10} {:>10} {:>10} {:>12} {:>12}\n", "people", "ops", "decisions", "wall s", "cpu s",
-             "rss before", "rss after");
+  fmt::print("{:>9} {:>9} {:>10} {:>10} {:>10} {:>12} {:>12} {:>9}\n", "people", "ops", "decisions", "wall s",
+             "cpu s", "rss before", "rss after", "store s");
   for (int n : sizes) {
     const World w = generate(n);
     const long before = peak_rss_mib();
@@ -153,8 +189,10 @@ int main(int argc, char** argv)
     const storage::Plan plan = planner.plan({w.roster, config::HrMode::full, w.mirror, w.links, nullptr, 1795219200, 1});
     const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
     const double cpu = cpu_seconds() - cpu_start;
-    fmt::print("{:>9} {:>9} {:>10} {:>10.3f} {:>10.3f} {:>8} MiB {:>8} MiB\n", n, plan.operations.size(),
-               plan.decisions.size(), took.count(), cpu, before, peak_rss_mib());
+    const long after = peak_rss_mib();
+    const double store = time_store(plan);
+    fmt::print("{:>9} {:>9} {:>10} {:>10.3f} {:>10.3f} {:>8} MiB {:>8} MiB {:>9.3f}\n", n, plan.operations.size(),
+               plan.decisions.size(), took.count(), cpu, before, after, store);
     std::fflush(stdout);
   }
   return 0;

@@ -215,6 +215,19 @@ TEST_CASE("planner resurrects a rehire within resurrect_within_days and restores
     REQUIRE(first_hire.operations.size() == 1);
     CHECK(first_hire.operations[0].client_token != later.operations[0].client_token);
   }
+  SECTION("someone else now holding their old mobile means a new account")
+  {
+    s.tenant.at(old).user.mobile = "+8613900000008";
+    s.tenant.user("ou_9", "Other", "E9", {"od-hq"}, "other@example.com", "13900000008");
+    s.links.push_back(make_link("E9", "ou_9"));
+    s.roster.people.push_back(person("E9", "Other", "总部", "other@example.com"));
+    const storage::Plan anew = s.plan();
+    CHECK(describe(anew) ==
+          Strings{
+            R"(create E8 - {"name":"Zhou Min","department_ids":["od-tech"],"employee_type":1,"email":"zhou@example.com","leader_user_id":"ou_0","employee_no":"E8","job_title":"Engineer"})"});
+    CHECK(has_decision(anew, "create", "E8", "rehire.create_anew"));
+    CHECK(anew.operations[0].reason.find("another user now holds their email or mobile") != std::string::npos);
+  }
   SECTION("someone else now holding their email means a new account")
   {
     s.tenant.user("ou_9", "Other", "", {"od-hq"}, "zhou@example.com");
@@ -398,6 +411,25 @@ TEST_CASE("planner waits with a future hire until join date minus pre_start_days
   s.sync.future_hires.pre_start_days = 14;
   CHECK(describe(s.plan()) ==
         Strings{R"(create E20 - {"name":"Future","department_ids":["od-hq"],"employee_type":1,"email":"future@example.com","join_time":1796083200,"employee_no":"E20"})"});
+}
+
+TEST_CASE("planner finds departments by the tenant's department_id when hr.department_key says so",
+          "[sync][planner]")
+{
+  Scenario s = with_manager();
+  s.roster.people[0].department_path.clear();
+  s.roster.people[0].department_id = "D-HQ";
+  hr::Person p = person("E50", "By Id", "", "byid@example.com");
+  p.department_id = "D-TECH";
+  s.roster.people.push_back(p);
+  hr::Person lost = person("E51", "Unknown", "", "unknown@example.com");
+  lost.department_id = "D-NOPE";
+  s.roster.people.push_back(lost);
+  sync::Planner planner(s.sync, config::DepartmentKey::department_id, "cli_test");
+  const storage::Plan plan = planner.plan({s.roster, s.mode, s.tenant.snapshot(), s.links, nullptr, k_now, 7});
+  CHECK(describe(plan) ==
+        Strings{R"(create E50 - {"name":"By Id","department_ids":["od-tech"],"employee_type":1,"email":"byid@example.com","employee_no":"E50"})"});
+  CHECK(has_decision(plan, "unknown_department", "E51", "department.unknown"));
 }
 
 TEST_CASE("planner touches nothing outside sync.scope", "[sync][planner]")
