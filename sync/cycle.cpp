@@ -75,6 +75,7 @@ PlanMade plan_from_file(storage::Database& db, const config::Config& config, con
   const auto intake = intake_file(db, config, file);
   made.hr_file_id = intake.hr_file_id;
   made.accepted = intake.result.report.accepted;
+  made.report = intake.result.report;
   if (!made.accepted) {
     const auto& reasons = intake.result.report.rejection_reasons;
     made.rejected_reason = reasons.empty() ? "rejected" : fmt::format("{}", fmt::join(reasons, "; "));

@@ -37,6 +37,7 @@ struct PlanMade
   std::int64_t hr_file_id = 0;
   bool accepted = false;       // false: the source gate rejected the file, nothing was planned
   std::string rejected_reason; // why, when rejected
+  hr::Report report;           // the file's report (also stored in hr_files)
   storage::Plan plan;          // stored (plan.id set) when accepted: held, or approved
 };
 

@@ -14,8 +14,10 @@
 #include "config/loader.hpp"
 #include "daemon/commands.hpp"
 #include "daemon/exit_code.hpp"
+#include "daemon/plan_report.hpp"
 #include "daemon/refresh_progress.hpp"
 #include "feishu/client.hpp"
+#include "hr/report.hpp"
 #include "storage/database.hpp"
 #include "storage/journal.hpp"
 #include "sync/apply.hpp"
@@ -142,10 +144,12 @@ ExitCode run_apply(const ApplyCommandOptions& options, const Invocation& inv, st
     }
     const auto made = sync::plan_from_file(db, config, *options.file, unix_now());
     if (!made.accepted) {
+      out << hr::to_text(made.report);
       out << fmt::format("{}: REJECTED, nothing was planned: {}\n", options.file->string(), made.rejected_reason);
       return ExitCode::failure;
     }
     if (made.plan.status == storage::PlanStatus::held) {
+      print_plan(out, made.plan);
       return report_held(made.plan, out);
     }
     plan_id = made.plan.id;
