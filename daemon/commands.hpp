@@ -15,9 +15,11 @@ namespace dirsync::daemon {
 void add_version_command(CLI::App& app, Invocation& inv, std::ostream& out);
 void add_check_config_command(CLI::App& app, Invocation& inv, std::ostream& out);
 void add_validate_command(CLI::App& app, Invocation& inv, std::ostream& out);
+void add_apply_command(CLI::App& app, Invocation& inv, std::ostream& out);
 void add_approve_command(CLI::App& app, Invocation& inv, std::ostream& out);
 void add_explain_command(CLI::App& app, Invocation& inv, std::ostream& out);
 void add_plan_command(CLI::App& app, Invocation& inv, std::ostream& out);
+void add_sync_command(CLI::App& app, Invocation& inv, std::ostream& out);
 void add_refresh_command(CLI::App& app, Invocation& inv, std::ostream& out);
 
 } // namespace dirsync::daemon
