@@ -386,6 +386,31 @@ CREATE INDEX operations_by_open_id ON operations (open_id);
 CREATE INDEX operations_by_employee_no ON operations (employee_no);
 CREATE INDEX operations_by_client_token ON operations (client_token) WHERE client_token IS NOT NULL;
 
+CREATE TABLE plan_decisions (
+  -- One row per thing a plan decided about a person (an HR employee number) or a Feishu user no HR
+  -- row claims, with the rule that decided it: what `dirsync explain` shows. Every operation has
+  -- one (decision = its kind); so has everyone the plan deliberately left alone: 'conflict' (two
+  -- sides claim one user, or an email or mobile is held by another user: both sides are listed),
+  -- 'held' (the HR row has errors), 'future_hire' (waits for the join date), 'protected' (a tenant
+  -- manager or safety.protected_users: never deleted or frozen), 'drift' (a Feishu-side edit,
+  -- reported under sync.drift: report), 'unclaimed' (in scope, no HR row claims them: reported,
+  -- not deleted), 'out_of_scope', 'unknown_department', 'unresolved_leader', 'left_alone'.
+  -- A person whose HR row and Feishu user agree gets no row.
+  plan_id      INTEGER NOT NULL REFERENCES plans (id) ON DELETE CASCADE,
+  seq          INTEGER NOT NULL CHECK (seq >= 1),   -- order within the plan
+  employee_no  TEXT,                                -- NULL for a user no HR row claims (and has none)
+  open_id      TEXT,                                -- NULL when there is no Feishu user (yet)
+  decision     TEXT NOT NULL CHECK (decision IN ('create', 'update', 'delete', 'resurrect', 'freeze',
+                 'set_leader', 'conflict', 'held', 'future_hire', 'protected', 'drift', 'unclaimed',
+                 'out_of_scope', 'unknown_department', 'unresolved_leader', 'left_alone')),
+  rule         TEXT NOT NULL,                       -- e.g. 'leaver.absent_from_full_export', 'drift.report'
+  detail       TEXT NOT NULL,                       -- for people: both sides, old and new values, dates
+  PRIMARY KEY (plan_id, seq),
+  CHECK (employee_no IS NOT NULL OR open_id IS NOT NULL)
+) WITHOUT ROWID;
+CREATE INDEX plan_decisions_by_employee_no ON plan_decisions (employee_no, plan_id);
+CREATE INDEX plan_decisions_by_open_id ON plan_decisions (open_id, plan_id);
+
 -- ------------------------------------------------------------------------------------------------
 -- Views for people. Times are shown as UTC text; see the conventions at the top.
 -- ------------------------------------------------------------------------------------------------
@@ -638,6 +663,25 @@ CREATE VIEW v_operations AS
     FROM operations o
     LEFT JOIN users u ON u.open_id = o.open_id
    ORDER BY o.plan_id DESC, o.seq;
+
+CREATE VIEW v_plan_decisions AS
+  -- One row per decision of every plan, newest plan first: whom it is about, what was decided and
+  -- by which rule. The latest plan's: WHERE plan_id = (SELECT max(id) FROM plans). Conflicts,
+  -- protected users, held rows and drift the plan reported are here, with both sides in detail.
+  SELECT d.plan_id,
+         p.status AS plan_status,
+         datetime(p.created_at, 'unixepoch') AS planned_at,
+         d.seq,
+         d.decision,
+         d.employee_no,
+         d.open_id,
+         u.name,
+         d.rule,
+         d.detail
+    FROM plan_decisions d
+    JOIN plans p ON p.id = d.plan_id
+    LEFT JOIN users u ON u.open_id = d.open_id
+   ORDER BY d.plan_id DESC, d.seq;
 
 CREATE VIEW v_failed_operations AS
   -- One row per operation that failed, newest first: Feishu's code, message and log id say why

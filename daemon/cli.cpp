@@ -37,6 +37,11 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   add_check_config_command(app, inv, out);
   add_version_command(app, inv, out);
   add_validate_command(app, inv, out);
+  add_apply_command(app, inv, out);
+  add_approve_command(app, inv, out);
+  add_explain_command(app, inv, out);
+  add_plan_command(app, inv, out);
+  add_sync_command(app, inv, out);
   add_refresh_command(app, inv, out);
   add_status_command(app, inv, out);
   add_daemon_command(app, inv, out);

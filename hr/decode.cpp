@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
+#include <cstring>
 #include <iconv.h>
 #include <optional>
 
@@ -42,6 +44,14 @@ std::optional<std::size_t> convert_gb18030(std::string_view in, std::string& out
   return bad;
 }
 
+// Whether the eight bytes at p are all ASCII.
+bool all_ascii8(const unsigned char* p)
+{
+  std::uint64_t word = 0;
+  std::memcpy(&word, p, sizeof word);
+  return (word & 0x8080808080808080u) == 0;
+}
+
 } // namespace
 
 std::size_t find_invalid_utf8(std::string_view text)
@@ -53,6 +63,9 @@ std::size_t find_invalid_utf8(std::string_view text)
     const unsigned char c = s[i];
     if (c < 0x80) {
       ++i;
+      while (i + 8 <= n && all_ascii8(s + i)) {
+        i += 8; // runs of ASCII, eight bytes at a time
+      }
       continue;
     }
     std::size_t len = 0;

@@ -26,9 +26,10 @@ namespace {
 // Feeds the records of a reader through the RowMapper, keeping every mapped row for the checks
 // that span rows.
 //
-// Rows are mapped one after the other. (Mapping on several threads was tried: libphonenumber,
-// which takes ~15 µs per mobile and most of the time, serializes its callers on an internal lock,
-// so two threads were no faster than one; see docs/benchmarks.md.)
+// Rows are mapped one after the other. (Mapping on several threads was tried when libphonenumber,
+// at ~12 µs per mobile, took most of the time: it serializes its callers on an internal lock, so
+// two threads were no faster than one. MobileNormalizer's memo has since removed that cost; see
+// docs/benchmarks.md.)
 class MappingSink : public TableSink
 {
 public:
@@ -43,16 +44,18 @@ public:
       // have and junk (blank lines, a stray column) does not.
       const std::size_t commas_needed = columns.empty() ? 0 : columns.size() - 1;
       std::size_t estimate = 0;
-      std::size_t commas = 0;
-      for (char c : m_csv_text) {
-        if (c == ',') {
-          ++commas;
-        } else if (c == '\n') {
-          estimate += commas >= commas_needed ? 1 : 0;
-          commas = 0;
+      std::string_view text = m_csv_text;
+      while (true) {
+        const std::size_t line_end = text.find('\n');
+        const std::string_view line = text.substr(0, line_end);
+        const auto commas = static_cast<std::size_t>(std::count(line.begin(), line.end(), ','));
+        if (line_end == std::string_view::npos) {
+          estimate += commas >= commas_needed && commas > 0 ? 1 : 0;
+          break;
         }
+        estimate += commas >= commas_needed ? 1 : 0;
+        text.remove_prefix(line_end + 1);
       }
-      estimate += commas >= commas_needed && commas > 0 ? 1 : 0;
       m_rows.people.reserve(estimate);
       m_rows.ok.reserve(estimate);
     }
@@ -211,7 +214,9 @@ IntakeResult read_export(std::string_view file_name, std::string bytes, const co
         read_csv(decoded.text, sink, report);
         break;
       }
-      decoded.text = std::string();
+      // Free the text before the checks that span rows. (Assigning an empty string would not:
+      // libstdc++ keeps the capacity, which held a copy of the file's size through the peak.)
+      std::string().swap(decoded.text);
 
       auto& rows = sink.rows();
       auto& counts = report.counts;

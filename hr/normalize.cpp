@@ -1,7 +1,10 @@
 #include "hr/normalize.hpp"
 
+#include "common/text.hpp"
+
 #include <phonenumbers/phonenumberutil.h>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 
@@ -24,6 +27,13 @@ std::size_t space_at(std::string_view s, bool at_end)
   const char c = at_end ? s.back() : s.front();
   if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f') {
     return 1;
+  }
+  // Cheap refusal of most text (ASCII, and CJK characters that end in other bytes): the wide
+  // spaces start with C2, E2, E3 or EF and end with A0, 8B, 80 or BF.
+  const auto b = static_cast<unsigned char>(c);
+  if (at_end ? (b != 0xA0 && b != 0x8B && b != 0x80 && b != 0xBF)
+             : (b != 0xC2 && b != 0xE2 && b != 0xE3 && b != 0xEF)) {
+    return 0;
   }
   for (auto w : k_wide_spaces) {
     if (at_end ? s.ends_with(w) : s.starts_with(w)) {
@@ -67,22 +77,81 @@ bool consume(std::string_view s, std::size_t& pos, std::string_view token)
   return false;
 }
 
-// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil).
-std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d)
-{
-  y -= m <= 2 ? 1 : 0;
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const auto yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
-
 int days_in_month(int y, int m)
 {
   static constexpr std::array<int, 12> k_days{31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
   return m == 2 && leap ? 29 : k_days[static_cast<std::size_t>(m - 1)];
+}
+
+// The memo of MobileNormalizer, and why it gives libphonenumber's answers exactly.
+//
+// It covers one shape only: under the default region CN, a text of digits, spaces and dashes (and
+// a leading "+"), ending in a digit, whose digits are N, 86N, 0086N or (after the "+") 86N, where
+// N is an 11-digit national number starting with 1. Anything else goes to libphonenumber as before.
+// For such a text, libphonenumber 8.12's Parse() (checked against the metadata of the installed
+// 8.12.57) yields country code 86 and national number N, whatever N's last digits are:
+// - Spaces and dashes are punctuation it drops (and it skips whatever precedes the first digit or
+//   "+"); without letters, "#", ";" or "," no extension pattern can match.
+// - CN's international prefix "00|1(?:[12]\d|79)\d\d00" and national prefix for parsing
+//   "0|(1(?:[12]\d|79)\d\d)" can match the start of N only when N starts with 11, 12 or 179;
+//   then what is stripped depends on N's 5th to 8th digits, so those numbers are left out of the
+//   memo. "0086" is the international prefix 00 (followed by 8, not 0), and 86N without "+" is
+//   13 digits, too long for CN (at most 12), so libphonenumber strips the 86.
+// GetNumberType() then matches N against CN's patterns. For 11 digits starting with 1, only these
+// can match: the general pattern ("1[127]\d{8,9}|(?:1[03-689]\d|6)\d{7,9}|..." - decided by the
+// 2nd digit) and the mobile pattern ("1740[0-5]\d{6}|1(?:[38]\d|4[57]|[59][0-35-9]|6[25-7]|
+// 7[0-35-8])\d{8}" - decided by the first 5 digits). The fixed-line, shared-cost, toll-free and
+// premium patterns allow at most 10 digits for numbers starting with 1, or other lengths; the other
+// types are empty for CN. So the verdict is a function of N's first 5 digits, and Format(E164) is
+// "+86" followed by N. The memo keys on those 5 digits, records libphonenumber's own verdict for the
+// first number it sees with them, and keeps a usable verdict only when libphonenumber's E.164 was
+// "+86" + N. tests/hr/test_normalize.cpp compares memo and libphonenumber over every 5-digit prefix
+// with several endings and spellings, so a libphonenumber upgrade that breaks this reasoning fails
+// the tests.
+constexpr std::size_t k_cn_national_length = 11;
+constexpr std::size_t k_cn_memo_prefix_length = 5;
+constexpr std::size_t k_cn_memo_first_prefix = 10000; // 5-digit prefixes of N run 10000..19999
+constexpr std::size_t k_cn_memo_size = 10000;
+
+// N (see above) when `text` has the shape the memo covers; nullopt otherwise.
+std::optional<std::string> find_memo_cn_national_number(std::string_view text)
+{
+  if (text.empty() || !is_digit(text.back())) {
+    return std::nullopt;
+  }
+  const bool plus = text.front() == '+';
+  if (plus && (text.size() < 2 || !is_digit(text[1]))) {
+    return std::nullopt;
+  }
+  std::string digits; // at most 15: no allocation
+  for (std::size_t i = plus ? 1 : 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (is_digit(c)) {
+      if (digits.size() == 15) {
+        return std::nullopt;
+      }
+      digits += c;
+    } else if (c != ' ' && c != '-') {
+      return std::nullopt;
+    }
+  }
+  std::string_view national = digits;
+  if (plus) {
+    if (!national.starts_with("86")) {
+      return std::nullopt;
+    }
+    national.remove_prefix(2);
+  } else if (national.size() == k_cn_national_length + 2 && national.starts_with("86")) {
+    national.remove_prefix(2);
+  } else if (national.size() == k_cn_national_length + 4 && national.starts_with("0086")) {
+    national.remove_prefix(4);
+  }
+  if (national.size() != k_cn_national_length || national[0] != '1' || national[1] == '1' ||
+      national[1] == '2' || national.starts_with("179")) {
+    return std::nullopt;
+  }
+  return std::string(national);
 }
 
 } // namespace
@@ -100,6 +169,10 @@ std::string_view trim(std::string_view s)
 
 std::string fullwidth_to_ascii(std::string_view s)
 {
+  // The common case: nothing full-width (U+3000 is E3 80 80, U+FF01..U+FF5E are EF BC/BD ..).
+  if (std::none_of(s.begin(), s.end(), [](char c) { return c == '\xE3' || c == '\xEF'; })) {
+    return std::string(s);
+  }
   std::string out;
   out.reserve(s.size());
   for (std::size_t i = 0; i < s.size(); ++i) {
@@ -298,11 +371,52 @@ MobileNormalizer::MobileNormalizer(std::string default_region)
 {
 }
 
-MobileNormalizer::Result MobileNormalizer::normalize(std::string_view raw) const
+MobileNormalizer::Result MobileNormalizer::normalize(std::string_view raw)
+{
+  const std::string text = fullwidth_to_ascii(trim(raw));
+  if (m_region != "CN") {
+    return normalize_with_libphonenumber(text);
+  }
+  const auto national = find_memo_cn_national_number(text);
+  if (!national) {
+    return normalize_with_libphonenumber(text);
+  }
+  std::size_t prefix = 0;
+  std::from_chars(national->data(), national->data() + k_cn_memo_prefix_length, prefix);
+  if (m_prefix_verdicts.empty()) {
+    m_prefix_verdicts.assign(k_cn_memo_size, 0);
+  }
+  std::uint8_t& verdict = m_prefix_verdicts[prefix - k_cn_memo_first_prefix];
+  if (verdict == 1) {
+    return {"+86" + *national, {}};
+  }
+  if (verdict >= 2) {
+    return {{}, m_prefix_problems[verdict - 2]};
+  }
+  Result result = normalize_with_libphonenumber(text);
+  if (!result.e164.empty()) {
+    if (result.e164 == "+86" + *national) {
+      verdict = 1;
+    }
+    return result;
+  }
+  // The refusals are a handful of fixed sentences; the bound only keeps the verdict in a byte.
+  const auto k = static_cast<std::size_t>(
+    std::find(m_prefix_problems.begin(), m_prefix_problems.end(), result.problem) - m_prefix_problems.begin());
+  if (k == m_prefix_problems.size()) {
+    if (k + 2 > UINT8_MAX) {
+      return result;
+    }
+    m_prefix_problems.push_back(result.problem);
+  }
+  verdict = static_cast<std::uint8_t>(k + 2);
+  return result;
+}
+
+MobileNormalizer::Result MobileNormalizer::normalize_with_libphonenumber(const std::string& text) const
 {
   using i18n::phonenumbers::PhoneNumber;
   using i18n::phonenumbers::PhoneNumberUtil;
-  const std::string text = fullwidth_to_ascii(trim(raw));
   if (looks_like_scientific_notation(text)) {
     return {{}, "was written by a spreadsheet in scientific notation, so its digits are lost; "
                 "format the column as text and export again"};

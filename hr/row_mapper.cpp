@@ -1,5 +1,7 @@
 #include "hr/row_mapper.hpp"
 
+#include "common/text.hpp"
+
 #include "common/error.hpp"
 
 #include <fmt/format.h>
@@ -32,27 +34,6 @@ std::string shown(std::string_view v)
     --cut; // do not split a UTF-8 sequence
   }
   return fmt::format("\"{}…\"", v.substr(0, cut));
-}
-
-bool ascii_iequal(std::string_view a, std::string_view b)
-{
-  if (a.size() != b.size()) {
-    return false;
-  }
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i];
-    char y = b[i];
-    if (x >= 'A' && x <= 'Z') {
-      x = static_cast<char>(x - 'A' + 'a');
-    }
-    if (y >= 'A' && y <= 'Z') {
-      y = static_cast<char>(y - 'A' + 'a');
-    }
-    if (x != y) {
-      return false;
-    }
-  }
-  return true;
 }
 
 std::optional<int> try_parse_int(std::string_view s)

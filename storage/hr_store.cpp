@@ -1,6 +1,7 @@
 #include "storage/hr_store.hpp"
 
 #include "common/error.hpp"
+#include "common/text.hpp"
 #include "hr/normalize.hpp"
 #include "storage/sqlite_access.hpp"
 
@@ -16,36 +17,6 @@ namespace {
 std::optional<std::string> text_or_null(const std::string& s)
 {
   return s.empty() ? std::nullopt : std::optional<std::string>(s);
-}
-
-std::string join(const std::vector<std::string>& parts, std::string_view separator)
-{
-  std::string out;
-  for (const auto& part : parts) {
-    if (!out.empty()) {
-      out += separator;
-    }
-    out += part;
-  }
-  return out;
-}
-
-// "YYYY-MM-DD" of a join time, in the time zone HR dates are read in (hr/normalize.hpp).
-std::string join_date_text(std::int64_t join_time)
-{
-  const std::int64_t days = (join_time + hr::k_hr_date_utc_offset) / 86400
-                            - ((join_time + hr::k_hr_date_utc_offset) % 86400 < 0 ? 1 : 0);
-  // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-  const std::int64_t z = days + 719468;
-  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const std::int64_t doe = z - era * 146097;
-  const std::int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const std::int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const std::int64_t mp = (5 * doy + 2) / 153;
-  const std::int64_t d = doy - (153 * mp + 2) / 5 + 1;
-  const std::int64_t m = mp < 10 ? mp + 3 : mp - 9;
-  const std::int64_t y = yoe + era * 400 + (m <= 2 ? 1 : 0);
-  return fmt::format("{:04}-{:02}-{:02}", y, m, d);
 }
 
 json::Value problem_json(const hr::Problem& p)
@@ -171,7 +142,7 @@ std::int64_t HrStore::record(const std::filesystem::path& file, const hr::Intake
                                            : std::nullopt);
         bind_nullable(insert_row, 13, person.join_time);
         bind_nullable(insert_row, 14,
-                      person.join_time ? std::optional<std::string>(join_date_text(*person.join_time))
+                      person.join_time ? std::optional<std::string>(format_date(*person.join_time, hr::k_hr_date_utc_offset))
                                        : std::nullopt);
         insert_row.bind(15, person.status == hr::EmploymentStatus::active ? "active" : "terminated");
         bind_nullable(insert_row, 16, text_or_null(person.city));

@@ -671,6 +671,48 @@ void in_transaction(Database& db, F&& f)
   tx.commit();
 }
 
+// The columns read_mirror_user() reads, in its order.
+constexpr const char* k_user_columns =
+  "open_id, user_id, union_id, employee_no, name, en_name, nickname, email, enterprise_email, mobile, "
+  "leader_open_id, job_title, employee_type, join_time, city, country, work_station, gender, "
+  "is_tenant_manager, is_frozen, is_resigned, is_activated, is_exited, is_unjoin, mirror_state, resigned_seen_at";
+
+// A users row (k_user_columns) as a MirrorUser, without its departments.
+MirrorUser read_mirror_user(SQLite::Statement& users)
+{
+  MirrorUser m;
+  auto& u = m.user;
+  auto text = [&](int i) { return nullable_text(users.getColumn(i)).value_or(""); };
+  u.open_id = text(0);
+  u.user_id = text(1);
+  u.union_id = text(2);
+  u.employee_no = text(3);
+  u.name = text(4);
+  u.en_name = text(5);
+  u.nickname = text(6);
+  u.email = text(7);
+  u.enterprise_email = text(8);
+  u.mobile = text(9);
+  u.leader_user_id = text(10);
+  u.job_title = text(11);
+  u.employee_type = nullable_int(users.getColumn(12)).value_or(0);
+  u.join_time = nullable_int(users.getColumn(13)).value_or(0);
+  u.city = text(14);
+  u.country = text(15);
+  u.work_station = text(16);
+  u.gender = nullable_int(users.getColumn(17)).value_or(0);
+  u.is_tenant_manager = users.getColumn(18).getInt() != 0;
+  u.is_frozen = users.getColumn(19).getInt() != 0;
+  u.status.is_frozen = u.is_frozen;
+  u.status.is_resigned = users.getColumn(20).getInt() != 0;
+  u.status.is_activated = users.getColumn(21).getInt() != 0;
+  u.status.is_exited = users.getColumn(22).getInt() != 0;
+  u.status.is_unjoin = users.getColumn(23).getInt() != 0;
+  m.state = mirror_state_from(users.getColumn(24).getString());
+  m.resigned_seen_at = nullable_int(users.getColumn(25));
+  return m;
+}
+
 } // namespace
 
 std::string_view to_string(RefreshResult result)
@@ -884,43 +926,10 @@ MirrorSnapshot MirrorStore::load_snapshot() const
     }
 
     std::unordered_map<std::string, std::size_t> index;
-    SQLite::Statement users(sql, R"(
-      SELECT open_id, user_id, union_id, employee_no, name, en_name, nickname, email, enterprise_email, mobile,
-             leader_open_id, job_title, employee_type, join_time, city, country, work_station, gender,
-             is_tenant_manager, is_frozen, is_resigned, is_activated, is_exited, is_unjoin, mirror_state,
-             resigned_seen_at
-        FROM users ORDER BY open_id)");
+    SQLite::Statement users(sql, fmt::format("SELECT {} FROM users ORDER BY open_id", k_user_columns));
     while (users.executeStep()) {
-      MirrorUser m;
-      auto& u = m.user;
-      auto text = [&](int i) { return nullable_text(users.getColumn(i)).value_or(""); };
-      u.open_id = text(0);
-      u.user_id = text(1);
-      u.union_id = text(2);
-      u.employee_no = text(3);
-      u.name = text(4);
-      u.en_name = text(5);
-      u.nickname = text(6);
-      u.email = text(7);
-      u.enterprise_email = text(8);
-      u.mobile = text(9);
-      u.leader_user_id = text(10);
-      u.job_title = text(11);
-      u.employee_type = nullable_int(users.getColumn(12)).value_or(0);
-      u.join_time = nullable_int(users.getColumn(13)).value_or(0);
-      u.city = text(14);
-      u.country = text(15);
-      u.work_station = text(16);
-      u.gender = nullable_int(users.getColumn(17)).value_or(0);
-      u.is_tenant_manager = users.getColumn(18).getInt() != 0;
-      u.is_frozen = users.getColumn(19).getInt() != 0;
-      u.status.is_frozen = u.is_frozen;
-      u.status.is_resigned = users.getColumn(20).getInt() != 0;
-      u.status.is_activated = users.getColumn(21).getInt() != 0;
-      u.status.is_exited = users.getColumn(22).getInt() != 0;
-      u.status.is_unjoin = users.getColumn(23).getInt() != 0;
-      m.state = mirror_state_from(users.getColumn(24).getString());
-      m.resigned_seen_at = nullable_int(users.getColumn(25));
+      MirrorUser m = read_mirror_user(users);
+      const auto& u = m.user;
       index.emplace(u.open_id, snapshot.users.size());
       snapshot.users.push_back(std::move(m));
     }
@@ -971,6 +980,40 @@ MirrorSnapshot MirrorStore::load_snapshot() const
     }
   });
   return snapshot;
+}
+
+std::optional<MirrorUser> MirrorStore::find_user(const std::string& open_id) const
+{
+  return find_user_where("open_id = ?", open_id);
+}
+
+std::optional<MirrorUser> MirrorStore::find_user_by_employee_no(const std::string& employee_no) const
+{
+  return find_user_where("employee_no = ? AND mirror_state <> 'resigned'", employee_no);
+}
+
+std::optional<MirrorUser> MirrorStore::find_user_where(const char* condition, const std::string& value) const
+{
+  auto& sql = SqliteAccess::connection(m_db);
+  return guarded(m_db, fmt::format("reading user {}", value), [&]() -> std::optional<MirrorUser> {
+    SQLite::Statement st(sql, fmt::format("SELECT {} FROM users WHERE {} ORDER BY open_id LIMIT 1", k_user_columns,
+                                          condition));
+    st.bind(1, value);
+    if (!st.executeStep()) {
+      return std::nullopt;
+    }
+    MirrorUser m = read_mirror_user(st);
+    SQLite::Statement memberships(sql, "SELECT open_department_id FROM user_departments WHERE open_id = ? "
+                                       "ORDER BY is_primary DESC, department_order DESC, open_department_id");
+    memberships.bind(1, m.user.open_id);
+    while (memberships.executeStep()) {
+      m.user.department_ids.push_back(memberships.getColumn(0).getString());
+    }
+    if (!m.user.department_ids.empty()) {
+      m.primary_department = m.user.department_ids.front();
+    }
+    return m;
+  });
 }
 
 void MirrorStore::upsert_user(const feishu::User& user, std::int64_t now)

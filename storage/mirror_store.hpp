@@ -8,7 +8,7 @@
 //     failed, records only the finished run with finish_refresh() (the mirror stays as it was);
 //   * an apply (sync/apply) keeps the mirror in step with each answer it gets: upsert_user() after
 //     a create, patch or resurrect, mark_resigned() after a delete.
-// Readers: load_snapshot() for the planner, and the refresh_runs lookups.
+// Readers: load_snapshot() for the planner, find_user() for explain, and the refresh_runs lookups.
 //
 // Every failure is a StorageError naming the database file and what was being done.
 #pragma once
@@ -94,6 +94,10 @@ public:
   // The whole mirror for the planner (see MirrorSnapshot for what `refresh` is). Raw JSON is not
   // loaded.
   MirrorSnapshot load_snapshot() const;
+  // One user as load_snapshot() would give them (with their departments, primary first); nullopt
+  // when the mirror does not have them. By employee number: the user not resigned who carries it.
+  std::optional<MirrorUser> find_user(const std::string& open_id) const;
+  std::optional<MirrorUser> find_user_by_employee_no(const std::string& employee_no) const;
 
   // Writes one user as an API answer returned it (after a create, patch, resurrect or get):
   // upserts the user and their memberships, and records a new user_history row (refresh_run_id
@@ -108,6 +112,8 @@ public:
   void mark_resigned(const std::string& open_id, std::int64_t now);
 
 private:
+  std::optional<MirrorUser> find_user_where(const char* condition, const std::string& value) const;
+
   Database& m_db;
 };
 

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "common/json.hpp"
+#include "storage/link.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -35,11 +36,25 @@ struct Operation
   std::string open_id;          // the Feishu user; for a create, empty until it lands
   std::string client_token;     // create only: deterministic, the same on every retry
   std::string reason;           // for people: "new in HR (row 12)", "job title changed", ...
-  // The request: for create/update the fields to set (update: only the changed owned fields), for
-  // delete the acceptors, for resurrect the departments, for set_leader the leader's employee_no.
+  // The request, exactly as the client sends it (feishu/models.hpp's encode()):
+  //   create:     a UserCreate (no leader_user_id when the leader is created in the same plan);
+  //   update:     a UserPatch with only the changed fields (HR-owned fields, employee_no, is_frozen);
+  //   delete:     a UserDelete with the acceptors (empty object: Feishu's defaults);
+  //   resurrect:  a UserResurrect with the departments; the update that follows it in the same
+  //               plan restores the owned fields, which Feishu does not;
+  //   freeze:     a UserPatch {"is_frozen": true};
+  //   set_leader: {"leader_employee_no": "..."}: not a request body; apply looks both people up in
+  //               links when it runs (the leader, and a target created in the same plan, have no
+  //               open_id when planned) and sends UserPatch {"leader_user_id": ...}.
   json::Value payload = json::Value::object();
-  // What the target looked like when planned (the old values of the fields it changes, and the
-  // user's state); apply skips an operation whose target no longer matches. Null for a create.
+  // What the target looked like when planned; apply skips an operation whose target no longer
+  // matches (DESIGN.md §7 "Exactness"). An object whose members are compared with the mirror:
+  //   update and set_leader: each key of the payload (leader_user_id for set_leader) with the
+  //               mirror's value at planning time, in the payload's JSON shape;
+  //   delete:     {"is_resigned": false};  freeze: {"is_frozen": false};
+  //   resurrect:  {"is_resigned": true}.
+  // Null when there is nothing to compare: a create, an operation on a user created or
+  // resurrected earlier in the same plan.
   json::Value precondition;
 
   // The journal: filled in by apply.
@@ -51,6 +66,23 @@ struct Operation
   std::string log_id;
   std::optional<std::int64_t> started_at;
   std::optional<std::int64_t> finished_at;
+};
+
+// One thing the planner decided about a person (or a Feishu user no HR row claims), with the rule
+// that decided it: what `dirsync explain` shows and v_plan_decisions lists. Operations get one
+// each; so do the people the plan deliberately leaves alone (conflicts, held rows, future hires,
+// protected users, drift reported, users outside the scope, unknown departments). A person whose
+// HR row and Feishu user already agree gets none.
+struct PlanDecision
+{
+  std::string employee_no; // empty for a Feishu user no HR row claims
+  std::string open_id;     // empty when there is no Feishu user (yet)
+  // create, update, delete, resurrect, freeze, set_leader (an operation was planned), or
+  // conflict, held, future_hire, protected, drift, unclaimed, out_of_scope, unknown_department,
+  // unresolved_leader, left_alone (nothing was planned; detail says why).
+  std::string decision;
+  std::string rule;        // the rule that decided: "leaver.absent_from_full_export", "drift.report", ...
+  std::string detail;      // for people: both sides of a conflict, old and new values, dates
 };
 
 struct PlanCounts
@@ -79,6 +111,11 @@ struct Plan
   std::optional<std::int64_t> finished_at;
   std::string error;
   std::vector<Operation> operations;     // in seq order
+  std::vector<PlanDecision> decisions;   // in the order the planner made them
+  // Links the planner found (by employee number, email or mobile) for people it had no link for;
+  // stored with the plan, in the same transaction. Links made by a create or resurrect are
+  // recorded by apply when the operation lands.
+  std::vector<Link> new_links;
 };
 
 } // namespace dirsync::storage

@@ -1,4 +1,4 @@
-#include "daemon/cli.hpp"
+#include "support/cli.hpp"
 #include "support/scratch_dir.hpp"
 
 #include <catch2/catch.hpp>
@@ -9,53 +9,16 @@
 #include <string>
 #include <vector>
 
+using dirsync::testing::CliResult;
+using dirsync::testing::EnvGuard;
+
 namespace {
 
-struct CliResult
+auto run(const std::vector<std::string>& args)
 {
-  int code;
-  std::string out;
-  std::string err;
-};
-
-CliResult run(std::vector<const char*> args)
-{
-  args.insert(args.begin(), "dirsync");
-  std::ostringstream out;
-  std::ostringstream err;
-  const int code = dirsync::daemon::run_cli(static_cast<int>(args.size()), args.data(), out, err);
-  return {code, out.str(), err.str()};
+  return dirsync::testing::run_dirsync(args);
 }
 
-// Sets (or, with nullopt, unsets) an environment variable for the life of the guard.
-class EnvGuard
-{
-public:
-  EnvGuard(const char* name, std::optional<std::string> value)
-    : m_name(name)
-  {
-    if (const char* old = std::getenv(name)) {
-      m_old = old;
-    }
-    set(value);
-  }
-  ~EnvGuard() { set(m_old); }
-  EnvGuard(const EnvGuard&) = delete;
-  EnvGuard& operator=(const EnvGuard&) = delete;
-
-private:
-  void set(const std::optional<std::string>& value)
-  {
-    if (value) {
-      ::setenv(m_name, value->c_str(), 1);
-    } else {
-      ::unsetenv(m_name);
-    }
-  }
-
-  const char* m_name;
-  std::optional<std::string> m_old;
-};
 
 const std::string k_example = std::string(DIRSYNC_SOURCE_DIR) + "/examples/dirsync.yaml";
 

@@ -1,27 +1,19 @@
 #include "common/version.hpp"
-#include "daemon/cli.hpp"
+#include "support/cli.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <sstream>
 #include <vector>
 
+
+using dirsync::testing::run_dirsync;
+
 namespace {
 
-struct CliResult
+auto run(const std::vector<std::string>& args)
 {
-  int code;
-  std::string out;
-  std::string err;
-};
-
-CliResult run(std::vector<const char*> args)
-{
-  args.insert(args.begin(), "dirsync");
-  std::ostringstream out;
-  std::ostringstream err;
-  int code = dirsync::daemon::run_cli(static_cast<int>(args.size()), args.data(), out, err);
-  return {code, out.str(), err.str()};
+  return run_dirsync(args);
 }
 
 } // namespace

@@ -1,4 +1,4 @@
-#include "daemon/cli.hpp"
+#include "support/cli.hpp"
 #include "support/emulator_process.hpp"
 #include "support/scratch_dir.hpp"
 #include "sync/refresh_fixtures.hpp"
@@ -11,23 +11,15 @@
 #include <string>
 #include <vector>
 
+using dirsync::testing::CliResult;
+
 namespace {
 
-struct CliResult
+dirsync::testing::CliResult run_refresh(const std::filesystem::path& config)
 {
-  int code;
-  std::string out;
-};
-
-CliResult run_refresh(const std::filesystem::path& config)
-{
-  const std::string config_text = config.string();
-  std::vector<const char*> args{"dirsync", "refresh", "--config", config_text.c_str()};
-  std::ostringstream out;
-  std::ostringstream err;
-  const int code = dirsync::daemon::run_cli(static_cast<int>(args.size()), args.data(), out, err);
-  return {code, out.str()};
+  return dirsync::testing::run_dirsync({"refresh", "--config", config.string()});
 }
+
 
 std::filesystem::path write_config(const dirsync::testing::ScratchDir& dir, const std::string& base_url)
 {

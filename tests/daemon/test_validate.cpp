@@ -1,6 +1,6 @@
 #include "common/json.hpp"
 #include "config/loader.hpp"
-#include "daemon/cli.hpp"
+#include "support/cli.hpp"
 #include "storage/hr_store.hpp"
 #include "sync/intake.hpp"
 #include "support/hr_fixtures.hpp"
@@ -15,12 +15,6 @@ using namespace dirsync::testing;
 
 namespace {
 
-struct CliResult
-{
-  int code;
-  std::string out;
-  std::string err;
-};
 
 // A configuration in `dir` with DESIGN.md §5's HR mapping and its database beside it; no secret
 // (validate does not talk to Feishu).
@@ -32,14 +26,8 @@ std::filesystem::path write_config(const ScratchDir& dir)
 
 CliResult run(std::vector<std::string> args)
 {
-  std::vector<const char*> argv{"dirsync", "--log-level", "error"};
-  for (const auto& a : args) {
-    argv.push_back(a.c_str());
-  }
-  std::ostringstream out;
-  std::ostringstream err;
-  int code = dirsync::daemon::run_cli(static_cast<int>(argv.size()), argv.data(), out, err);
-  return {code, out.str(), err.str()};
+  args.insert(args.begin(), {"--log-level", "error"});
+  return run_dirsync(args);
 }
 
 } // namespace

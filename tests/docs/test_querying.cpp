@@ -1,5 +1,5 @@
 // docs/querying.md promises that its example queries run: this test takes every ```sql block of it
-// (and of docs/database.md and README.md) and runs it against a database refreshed from the
+// (and of docs/database.md, docs/planning.md and README.md) and runs it against a database refreshed from the
 // emulator (with history between two refreshes).
 #include "storage/sqlite_access.hpp"
 #include "support/emulator_process.hpp"
@@ -88,6 +88,13 @@ TEST_CASE("every example query of docs/querying.md, docs/database.md and README.
   const auto reference = sql_blocks(std::filesystem::path(DIRSYNC_SOURCE_DIR) / "docs" / "database.md");
   CHECK(reference.size() >= 5);
   for (const auto& query : reference) {
+    run(query);
+  }
+
+  // docs/planning.md's, for reviewing a held plan.
+  const auto planning = sql_blocks(std::filesystem::path(DIRSYNC_SOURCE_DIR) / "docs" / "planning.md");
+  CHECK(planning.size() >= 3);
+  for (const auto& query : planning) {
     run(query);
   }
 

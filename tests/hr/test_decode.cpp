@@ -70,3 +70,17 @@ TEST_CASE("find_invalid_utf8 refuses overlong forms, surrogates and cut sequence
   CHECK(find_invalid_utf8("ab\xE5\xB7") == 2);        // cut at the end
   CHECK(find_invalid_utf8("\xF0\x9F\x98\x80") == 4);  // an emoji is fine
 }
+
+TEST_CASE("find_invalid_utf8 finds a bad byte at any offset within long ASCII runs", "[hr][decode]")
+{
+  // The scan skips ASCII eight bytes at a time: put the bad byte at every offset modulo 8, with
+  // and without valid multi-byte characters before it.
+  for (std::size_t k = 0; k < 40; ++k) {
+    const std::string ascii(k, 'a');
+    CHECK(find_invalid_utf8(ascii + "\xC0\xAF" + std::string(20, 'b')) == k);
+    CHECK(find_invalid_utf8("\xE5\xBC\xA0" + ascii + "\xFF" + std::string(k, 'c')) == 3 + k);
+    CHECK(find_invalid_utf8(ascii + "\xE5\xBC\xA0" + ascii + "\xE5\xB7") == 2 * k + 3);
+    const std::string valid = ascii + "\xE5\xBC\xA0" + std::string(k + 9, 'd') + "\xC2\xA0";
+    CHECK(find_invalid_utf8(valid) == valid.size());
+  }
+}

@@ -2,6 +2,10 @@
 
 #include <catch2/catch.hpp>
 
+#include <array>
+#include <string>
+#include <string_view>
+
 using namespace dirsync::hr;
 
 TEST_CASE("trim removes ASCII, no-break, zero-width and full-width spaces at both ends", "[hr][normalize]")
@@ -89,4 +93,88 @@ TEST_CASE("MobileNormalizer gives E.164 for valid mobiles and says why otherwise
   CHECK(mangled.problem.find("scientific notation") != std::string::npos);
 
   CHECK_FALSE(cn.normalize("not a number").problem.empty());
+}
+
+// The memo of MobileNormalizer (normalize.cpp) must never answer differently from libphonenumber.
+// A normalizer's first number with given leading digits goes to libphonenumber, so a fresh
+// normalizer per number is the reference, and one long-lived normalizer (whose memo fills up as it
+// goes) must agree with it on every number: all 5-digit CN prefixes 10000..19999, each with several
+// endings and spellings, the prefixes whose later digits libphonenumber does read (11, 12, 179:
+// international and carrier prefixes), and numbers of other shapes, regions and lengths.
+TEST_CASE("MobileNormalizer's memo agrees with libphonenumber on every CN prefix and spelling",
+          "[hr][normalize]")
+{
+  const auto reference = [](std::string_view raw) { return MobileNormalizer("CN").normalize(raw); };
+  MobileNormalizer memo("CN");
+  std::size_t compared = 0;
+  std::size_t usable = 0;
+  const auto compare = [&](const std::string& raw) {
+    const auto expected = reference(raw);
+    const auto got = memo.normalize(raw);
+    INFO("mobile \"" << raw << "\"");
+    REQUIRE(got.e164 == expected.e164);
+    REQUIRE(got.problem == expected.problem);
+    ++compared;
+    usable += expected.e164.empty() ? 0 : 1;
+  };
+
+  // Endings chosen to cross the digits CN's patterns could look at after the prefix: zeros (an
+  // international prefix "...00"), nines, and mixed.
+  static constexpr std::array<std::string_view, 4> k_endings{"000000", "999999", "003456", "271828"};
+  for (int prefix = 10000; prefix <= 19999; ++prefix) {
+    const std::string p = std::to_string(prefix);
+    for (auto ending : k_endings) {
+      compare(p + std::string(ending));
+    }
+    // One of the other spellings per prefix, in turn, each with another ending.
+    const std::string n = p + std::to_string(1000000 + prefix * 7919 % 1000000).substr(1);
+    const std::string head = n.substr(0, 3);
+    const std::string mid = n.substr(3, 4);
+    const std::string tail = n.substr(7);
+    switch (prefix % 10) {
+    case 0: compare("+86" + n); break;
+    case 1: compare("+86 " + head + " " + mid + " " + tail); break;
+    case 2: compare("0086" + n); break;
+    case 3: compare("0086-" + head + "-" + mid + "-" + tail); break;
+    case 4: compare("86" + n); break;
+    case 5: compare("86 " + head + "  " + mid + tail); break;
+    case 6: compare(head + "-" + mid + "-" + tail); break;
+    case 7: compare(" " + head + " " + mid + " " + tail + "\xE3\x80\x80"); break;
+    case 8: compare((prefix / 10 % 2 == 0 ? "-" : "- -") + n); break;
+    default: compare("+86-" + n); break;
+    }
+  }
+
+  // Where CN's international prefix 1[12]xx00 / 179xx00 or carrier prefix 1[12]xxx / 179xx could
+  // apply: the memo must leave these to libphonenumber.
+  for (std::string_view start : {"11", "12", "179"}) {
+    for (int middle = 0; middle < 100; middle += 7) {
+      std::string n = std::string(start) + std::to_string(100 + middle).substr(1);
+      n.resize(5, '3');
+      for (std::string_view ending : {"000000", "001234", "005678", "012345", "123456"}) {
+        compare(n + std::string(ending));
+        compare("+86" + n + std::string(ending));
+        compare("86" + n + std::string(ending));
+      }
+    }
+  }
+
+  // Other shapes, regions and garbage, each after the memo has filled up.
+  for (const std::string raw :
+       {"13812345678", "1381234567", "138123456789", "+861381234567", "+8613812345678 ",
+        "++8613812345678", "+ 8613812345678", "+-8613812345678", "8613812345678", "86013812345678",
+        "008613812345678", "00861381234567", "0013812345678", "013812345678", "(138) 1234 5678",
+        "138.1234.5678", "138 1234 5678 ext 12", "13812345678#", "13812345678;ext=1",
+        "1381234567x", "tel:+86-138-1234-5678", "+85251234567", "+852 5123 4567", "+1 650 253 0000",
+        "+44 7911 123456", "+8521381234567", "+86 10 6234 5678", "010-62345678", "4001234567",
+        "17400123456", "17406123456", "14512345678", "14612345678", "19012345678", "19412345678",
+        "+86 174 0512 3456", "1.38123E+10", "１３８１２３４５６７８", "１３８-１２３４-５６７８",
+        "not a number", "-", "+", "1", "", "13812345678 13812345678", "-13812345678-",
+        "-8613812345678", "- 008613812345678", "-+8613812345678", "+86 - 138-1234-5678"}) {
+    compare(raw);
+  }
+  // Sanity of the sample itself: most CN prefixes are mobile, many are not.
+  CHECK(compared > 50'000);
+  CHECK(usable > 10'000);
+  CHECK(usable < compared - 10'000);
 }

@@ -74,12 +74,12 @@ void set_user_version(const std::filesystem::path& file, int version)
 
 const std::vector<std::string> k_tables{
   "departments", "hr_files",   "hr_rows",          "job_titles",   "links",
-  "operations",  "plans",      "refresh_runs",     "unit_departments", "units",
+  "operations",  "plan_decisions", "plans",      "refresh_runs",     "unit_departments", "units",
   "user_departments", "user_history", "users"};
 
 const std::vector<std::string> k_views{
   "v_department_paths", "v_departments",   "v_drift",        "v_failed_operations", "v_held_plans",
-  "v_hr_files",         "v_links",         "v_operations",   "v_plans",             "v_recent_changes",
+  "v_hr_files",         "v_links",         "v_operations",   "v_plan_decisions", "v_plans",             "v_recent_changes",
   "v_refresh_runs",     "v_rejected_rows", "v_user_history", "v_users"};
 
 // A small schema for the migration tests: version 1 has people(name); version 2 adds email;

@@ -267,6 +267,26 @@ TEST_CASE("MirrorStore::load_snapshot gives users with their primary department 
   CHECK(snapshot.units.size() == 1);
 }
 
+TEST_CASE("MirrorStore::find_user reads one user as load_snapshot does", "[storage][mirror_store]")
+{
+  testing::ScratchDir dir;
+  Database db(dir / "mirror.db");
+  MirrorStore store(db);
+  store.apply_refresh(store.begin_refresh(at(1000), "u", "a"), small_tenant().build(), at(1000), {});
+  const auto snapshot = store.load_snapshot();
+  for (const MirrorUser& expected : snapshot.users) {
+    const std::optional<MirrorUser> found = store.find_user(expected.user.open_id);
+    REQUIRE(found);
+    CHECK(found->user.name == expected.user.name);
+    CHECK(found->user.department_ids == expected.user.department_ids);
+    CHECK(found->primary_department == expected.primary_department);
+    CHECK(found->user.leader_user_id == expected.user.leader_user_id);
+    CHECK(found->state == expected.state);
+  }
+  CHECK_FALSE(store.find_user("ou_nobody"));
+  CHECK_FALSE(store.find_user_by_employee_no("E404"));
+}
+
 TEST_CASE("MirrorStore::upsert_user records an API answer with history, in the caller's transaction if open",
           "[storage][mirror_store]")
 {

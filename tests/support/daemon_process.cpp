@@ -34,7 +34,7 @@ DaemonProcess::DaemonProcess(const std::filesystem::path& config, std::map<std::
                              const std::filesystem::path& log_file)
   : m_log(log_file)
 {
-  std::vector<std::string> argv{DIRSYNC_PATH, "daemon", "--config", config.string()};
+  std::vector<std::string> argv{DIRSYNC_BINARY_PATH, "daemon", "--config", config.string()};
   std::vector<std::string> envs;
   for (char** e = environ; *e != nullptr; ++e) {
     const std::string entry(*e);
