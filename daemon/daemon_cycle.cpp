@@ -3,7 +3,7 @@
 #include "hr/inbox.hpp"
 #include "storage/database.hpp"
 #include "storage/hr_store.hpp"
-#include "sync/intake.hpp"
+#include "sync/cycle.hpp"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -83,27 +83,30 @@ feishu::ClientMetrics DaemonCycle::api_metrics() const
 
 CycleSummary DaemonCycle::run(const CycleRequest& request)
 {
-  client_for(request.config.feishu);
+  feishu::Client& client = client_for(request.config.feishu);
   CycleSummary summary;
-  if (!request.hr_file) {
-    summary.text = "no new HR file";
-    return summary;
+  std::string filed_to;
+  sync::CycleOptions options;
+  options.file = request.hr_file;
+  options.stop = &request.control.stop_flag();
+  options.on_intake = [&](const sync::IntakeOutcome& outcome) {
+    // Filed before anything is planned, so HR sees the report even if planning fails.
+    const hr::Inbox::Filed filed = m_inbox.file_away(*request.hr_file, outcome.result.report);
+    storage::HrStore(m_db).set_moved_to(outcome.hr_file_id, filed.file);
+    filed_to = filed.file.string();
+    (outcome.result.report.accepted ? summary.hr_files_accepted : summary.hr_files_rejected) += 1;
+    request.control.progress();
+  };
+  options.on_refresh_progress = [&](const sync::RefreshProgress&) { request.control.progress(); };
+  options.on_progress = [&](const sync::ApplyProgress&) { request.control.progress(); };
+
+  const sync::CycleSummary cycle = sync::run_cycle(m_db, client, request.config, options);
+  summary.text = cycle.outcome;
+  if (!filed_to.empty()) {
+    summary.text += fmt::format(" ({} moved to {})", request.hr_file->filename().string(), filed_to);
   }
-  const std::filesystem::path& file = *request.hr_file;
-  const sync::IntakeOutcome outcome = sync::intake_file(m_db, request.config, file);
-  const hr::Report& report = outcome.result.report;
-  const hr::Inbox::Filed filed = m_inbox.file_away(file, report);
-  storage::HrStore(m_db).set_moved_to(outcome.hr_file_id, filed.file);
-  request.control.progress();
-  if (report.accepted) {
-    ++summary.hr_files_accepted;
-    summary.text = fmt::format("HR file {} accepted ({} rows, {} invalid), moved to {}", report.file_name,
-                               report.counts.data_rows, report.counts.invalid_rows, filed.file.string());
-  } else {
-    ++summary.hr_files_rejected;
-    const std::string reason = report.rejection_reasons.empty() ? "see the report" : report.rejection_reasons.front();
-    summary.text = fmt::format("HR file {} rejected: {}; moved to {}", report.file_name, reason, filed.file.string());
-  }
+  // A rejected file is the cycle doing its job; an untrusted refresh or a failed plan is not.
+  summary.failed = !cycle.ok && !(cycle.hr_file_rejected && cycle.refresh_trusted);
   return summary;
 }
 

@@ -2,10 +2,11 @@
 // database, the inbox, and the Feishu client (rebuilt when a reload changes the feishu: section,
 // its counters carried over so /metrics stays monotonic).
 //
-// This build runs the intake part of DESIGN.md §2's cycle: an HR file that arrives is read and
-// checked (sync::intake_file, which records it and its report in the database) and moved with its
-// reports to archive/ or rejected/ (hr::Inbox::file_away). Refresh, plan, gate and apply join here
-// when sync/cycle.hpp lands.
+// A cycle is sync::run_cycle (resume, refresh, intake, plan, gate, apply): the HR file it is for
+// is moved with its reports to archive/ or rejected/ (hr::Inbox::file_away) as soon as it has been
+// read and recorded, before anything is planned. The loop's stop flag stops an apply between
+// operations (the plan stays applying and the next cycle resumes it); refresh and apply progress
+// feed the watchdog.
 #pragma once
 
 #include "config/config.hpp"

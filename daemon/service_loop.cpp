@@ -164,6 +164,10 @@ bool ServiceLoop::run_cycle(std::optional<std::filesystem::path> file)
   } catch (const std::exception& e) {
     error = e.what();
   }
+  const bool ok = summary && !summary->failed;
+  if (summary && summary->failed) {
+    error = summary->text;
+  }
   const SteadyTime end = m_options.clock();
   const std::int64_t end_unix = now_unix();
 
@@ -172,15 +176,17 @@ bool ServiceLoop::run_cycle(std::optional<std::filesystem::path> file)
     std::lock_guard lock(m_mutex);
     m_stats.cycle_running = false;
     m_stats.last_cycle_at = end_unix;
-    m_stats.last_cycle_ok = summary.has_value();
+    m_stats.last_cycle_ok = ok;
     if (summary) {
+      m_stats.hr_files_accepted += static_cast<std::uint64_t>(std::max(0, summary->hr_files_accepted));
+      m_stats.hr_files_rejected += static_cast<std::uint64_t>(std::max(0, summary->hr_files_rejected));
+    }
+    if (ok) {
       ++m_stats.cycles_ok;
       m_stats.consecutive_failures = 0;
       m_stats.last_success = end;
       m_stats.last_success_at = end_unix;
       m_stats.last_summary = summary->text;
-      m_stats.hr_files_accepted += static_cast<std::uint64_t>(std::max(0, summary->hr_files_accepted));
-      m_stats.hr_files_rejected += static_cast<std::uint64_t>(std::max(0, summary->hr_files_rejected));
     } else {
       ++m_stats.cycles_failed;
       ++m_stats.consecutive_failures;
@@ -188,7 +194,7 @@ bool ServiceLoop::run_cycle(std::optional<std::filesystem::path> file)
     }
   }
 
-  if (summary) {
+  if (ok) {
     const milliseconds interval = duration_cast<milliseconds>(config.sync.refresh_interval);
     m_next_cycle = end + jittered(interval, 0.05);
     spdlog::info("cycle done: {}", summary->text);
@@ -211,7 +217,7 @@ bool ServiceLoop::run_cycle(std::optional<std::filesystem::path> file)
   if (m_options.after_cycle) {
     m_options.after_cycle();
   }
-  return summary.has_value();
+  return ok;
 }
 
 void ServiceLoop::reload()

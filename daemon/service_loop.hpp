@@ -50,6 +50,9 @@ struct CycleSummary
   std::string text;           // one line for the log and systemd's STATUS=
   int hr_files_accepted = 0;  // HR files this cycle read and accepted
   int hr_files_rejected = 0;  // ... and rejected
+  // The cycle ran but did not achieve its purpose (e.g. the mirror could not be trusted): counted
+  // and retried like a cycle that threw, with `text` as the error.
+  bool failed = false;
 };
 
 // Given to a running cycle: whether it should wrap up (finish the requests in flight, record its

@@ -479,3 +479,32 @@ TEST_CASE("ServiceLoop skips a waiting file that vanished from the inbox", "[dae
   CHECK(cycles[1].file);
   CHECK_FALSE(cycles[2].file); // the retry found nothing to retry
 }
+
+TEST_CASE("ServiceLoop counts a cycle that reports failure like one that threw, and keeps its HR counts",
+          "[daemon]")
+{
+  Harness h;
+  std::vector<std::chrono::milliseconds> at;
+  std::unique_ptr<ServiceLoop> loop;
+  loop = std::make_unique<ServiceLoop>(
+    config_with_interval(60s),
+    [&](const CycleRequest&) {
+      at.push_back(h.clock.elapsed());
+      if (at.size() == 2) {
+        loop->request_stop();
+      }
+      CycleSummary s{"refresh 3 not trusted, nothing planned: it lost 40 % of the users", 1, 0};
+      s.failed = true;
+      return s;
+    },
+    h.source, h.notifier, h.options);
+  loop->run();
+  REQUIRE(at.size() == 2);
+  CHECK(at[1] - at[0] <= 12s); // the backoff, not the refresh interval
+  const ServiceStats stats = loop->stats();
+  CHECK(stats.cycles_failed == 2);
+  CHECK(stats.cycles_ok == 0);
+  CHECK(stats.hr_files_accepted == 2);
+  CHECK_THAT(stats.last_error, Catch::Contains("not trusted"));
+  CHECK_FALSE(loop->health().healthy);
+}
