@@ -105,8 +105,10 @@ CycleSummary DaemonCycle::run(const CycleRequest& request)
   if (!filed_to.empty()) {
     summary.text += fmt::format(" ({} moved to {})", request.hr_file->filename().string(), filed_to);
   }
-  // A rejected file is the cycle doing its job; an untrusted refresh or a failed plan is not.
-  summary.failed = !cycle.ok && !(cycle.hr_file_rejected && cycle.refresh_trusted);
+  // A rejected file is the cycle doing its job; an untrusted refresh or a failed plan is not. An
+  // apply stopped because the daemon is stopping is neither: the next start resumes it.
+  const bool stopped = (cycle.resumed && cycle.resumed->stopped) || (cycle.apply && cycle.apply->stopped);
+  summary.failed = !cycle.ok && !(cycle.hr_file_rejected && cycle.refresh_trusted) && !stopped;
   return summary;
 }
 

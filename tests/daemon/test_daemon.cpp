@@ -6,6 +6,8 @@
 #include "support/scratch_dir.hpp"
 
 #include "common/json.hpp"
+#include "storage/database.hpp"
+#include "storage/sqlite_access.hpp"
 
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
@@ -42,16 +44,18 @@ constexpr const char* k_bad_csv =
   "E0001,王建国,wangjianguo@example.com,13800000001,总经办,总经理,,正式,2015-03-01,在职\n"
   "E0001,李明,liming@example.com,13800000002,技术部,技术总监,,正式,2016-05-10,在职\n";
 
-std::string config_yaml(const std::string& base_url, const ScratchDir& dir, int port, const std::string& interval)
+std::string config_yaml(const std::string& base_url, const ScratchDir& dir, int port, const std::string& interval,
+                        const std::string& extra_sync = "", int max_in_flight = 8)
 {
   return fmt::format(R"(feishu:
   base_url: {}
   app_id: cli_demo
+  max_in_flight: {}
 storage:
   database: {}
 sync:
   refresh_interval: {}
-hr:
+{}hr:
   inbox: {}
   archive: {}
   rejected: {}
@@ -60,25 +64,30 @@ server:
 logging:
   level: debug
 )",
-                     base_url, (dir / "state/mirror.db").string(), interval, (dir / "state/inbox").string(),
+                     base_url, max_in_flight, (dir / "state/mirror.db").string(), interval, extra_sync,
+                     (dir / "state/inbox").string(),
                      (dir / "state/archive").string(), (dir / "state/rejected").string(), port);
 }
 
 // A daemon against a fresh emulator, with its own folders and a free status port.
 struct Installation
 {
+  explicit Installation(std::vector<std::string> emulator_args = {})
+    : emulator(k_tenant, std::move(emulator_args))
+  {
+    write_config("30s");
+  }
   ScratchDir dir;
-  EmulatorProcess emulator{k_tenant};
+  EmulatorProcess emulator;
   int port = find_free_loopback_port();
   fs::path config = dir / "dirsync.yaml";
   fs::path inbox = dir / "state/inbox";
   fs::path archive = dir / "state/archive";
   fs::path rejected = dir / "state/rejected";
 
-  Installation() { write_config("30s"); }
-  void write_config(const std::string& interval) const
+  void write_config(const std::string& interval, const std::string& extra_sync = "", int max_in_flight = 8) const
   {
-    dir.write("dirsync.yaml", config_yaml(emulator.base_url(), dir, port, interval));
+    dir.write("dirsync.yaml", config_yaml(emulator.base_url(), dir, port, interval, extra_sync, max_in_flight));
   }
   std::unique_ptr<DaemonProcess> start(std::map<std::string, std::string> env = {},
                                        const std::string& log_name = "daemon.log") const
@@ -338,4 +347,116 @@ TEST_CASE("dirsync daemon tells systemd READY=1, STATUS=, WATCHDOG=1 and STOPPIN
   CHECK(*code == 0);
   CHECK(count("STOPPING=1") == 1);
   ::close(fd);
+}
+
+namespace {
+
+// The 15 people of examples/tenant.json as HR lists them, plus `hires` new people.
+std::string tenant_export_with_hires(int hires)
+{
+  std::string csv = read_file(fs::path(DIRSYNC_SOURCE_DIR) / "examples/hr/02-employees-hires.csv");
+  // Drop the demo's own two hires (E0016, E0017): only the tenant's people and ours remain.
+  std::string kept;
+  std::istringstream in(csv);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.starts_with("E0016") && !line.starts_with("E0017")) {
+      kept += line + "\n";
+    }
+  }
+  for (int i = 1; i <= hires; ++i) {
+    kept += fmt::format("H{0:04},新员工{0},hire{0}@example.com,139{0:08},技术部/后端组,工程师,E0004,正式,2026-11-16,在职\n", i);
+  }
+  return kept;
+}
+
+struct PlanState
+{
+  std::string status;
+  std::int64_t done = 0;
+  std::int64_t left = 0;
+  std::int64_t failed = 0;
+};
+
+// The first plan made in `database`.
+std::optional<PlanState> first_plan(const fs::path& database)
+{
+  if (!fs::exists(database)) {
+    return std::nullopt;
+  }
+  storage::Database db(database, storage::OpenMode::read_only);
+  auto& sql = storage::SqliteAccess::connection(db);
+  SQLite::Statement st(sql, R"(
+    SELECT p.status,
+           (SELECT count(*) FROM operations o WHERE o.plan_id = p.id AND o.state = 'done'),
+           (SELECT count(*) FROM operations o WHERE o.plan_id = p.id AND o.state IN ('pending', 'in_flight')),
+           (SELECT count(*) FROM operations o WHERE o.plan_id = p.id AND o.state = 'failed')
+      FROM plans p ORDER BY p.id LIMIT 1)");
+  if (!st.executeStep()) {
+    return std::nullopt;
+  }
+  return PlanState{st.getColumn(0).getString(), st.getColumn(1).getInt64(), st.getColumn(2).getInt64(),
+                   st.getColumn(3).getInt64()};
+}
+
+} // namespace
+
+TEST_CASE("dirsync daemon stopped part-way through an apply exits 0, and the next start finishes the plan",
+          "[daemon][integration]")
+{
+  constexpr int k_hires = 40;
+  // Slow answers and two requests at a time: the apply takes seconds, long enough to stop it.
+  Installation inst({"--latency-ms", "150"});
+  inst.write_config("30s", "  safety:\n    hold_first_plan: false\n", 2);
+  const fs::path database = inst.dir / "state/mirror.db";
+  {
+    auto daemon = inst.start();
+    REQUIRE(inst.serving());
+    inst.drop("employees.csv", tenant_export_with_hires(k_hires));
+    REQUIRE(eventually(
+      [&] {
+        const auto plan = first_plan(database);
+        return plan && plan->done >= 5;
+      },
+      60s));
+    const auto before = std::chrono::steady_clock::now();
+    daemon->signal(SIGTERM);
+    const auto code = daemon->wait_exit(20s);
+    REQUIRE(code.has_value());
+    CHECK(*code == 0);
+    CHECK(std::chrono::steady_clock::now() - before < 10s);
+    const auto plan = first_plan(database);
+    REQUIRE(plan);
+    CHECK(plan->status == "applying"); // stopped between operations, not finished, not failed
+    CHECK(plan->left > 0);
+    CHECK(plan->done >= 5);
+    CHECK_THAT(daemon->log(), Catch::Contains("cycle done: plan 1 stopped"));
+    CHECK_THAT(daemon->log(), !Catch::Contains("cycle failed"));
+  }
+  {
+    auto daemon = inst.start({}, "daemon-2.log");
+    CHECK(eventually(
+      [&] {
+        const auto plan = first_plan(database);
+        return plan && plan->status == "done";
+      },
+      90s));
+    const auto plan = first_plan(database);
+    REQUIRE(plan);
+    CHECK(plan->failed == 0);
+    CHECK(plan->left == 0);
+    CHECK(daemon->wait_for_log("plan 1: resuming"));
+  }
+  // Every hire exists in Feishu exactly once.
+  std::set<std::string> hired;
+  int hire_users = 0;
+  for (const json::Value& user : inst.emulator.state().find("users")->as_array()) {
+    const std::string no = user.get_string("employee_no");
+    if (no.starts_with("H")) {
+      ++hire_users;
+      hired.insert(no);
+    }
+  }
+  CHECK(hire_users == k_hires);
+  CHECK(hired.size() == static_cast<std::size_t>(k_hires));
 }
