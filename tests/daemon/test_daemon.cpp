@@ -351,7 +351,7 @@ TEST_CASE("dirsync daemon tells systemd READY=1, STATUS=, WATCHDOG=1 and STOPPIN
 
 namespace {
 
-// The 15 people of examples/tenant.json as HR lists them, plus `hires` new people.
+// The people employed in examples/tenant.json as HR lists them, plus `hires` new people.
 std::string tenant_export_with_hires(int hires)
 {
   std::string csv = read_file(fs::path(DIRSYNC_SOURCE_DIR) / "examples/hr/02-employees-hires.csv");
