@@ -88,7 +88,9 @@ void ServiceLoop::run()
       // A due cycle takes the oldest file waiting (see the header).
       std::optional<std::filesystem::path> file = take_waiting_file();
       const bool ok = run_cycle(file);
-      if (file && !ok) {
+      std::error_code ec;
+      if (file && !ok && std::filesystem::exists(*file, ec)) {
+        // Still in the inbox (the cycle failed before filing it away): tried again first.
         m_waiting.push_front(std::move(*file));
       } else if (ok && !m_waiting.empty()) {
         m_next_cycle = m_options.clock();
