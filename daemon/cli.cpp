@@ -43,6 +43,8 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   add_plan_command(app, inv, out);
   add_sync_command(app, inv, out);
   add_refresh_command(app, inv, out);
+  add_status_command(app, inv, out);
+  add_daemon_command(app, inv, out);
 
   try {
     app.parse(argc, argv);

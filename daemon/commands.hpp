@@ -21,5 +21,7 @@ void add_explain_command(CLI::App& app, Invocation& inv, std::ostream& out);
 void add_plan_command(CLI::App& app, Invocation& inv, std::ostream& out);
 void add_sync_command(CLI::App& app, Invocation& inv, std::ostream& out);
 void add_refresh_command(CLI::App& app, Invocation& inv, std::ostream& out);
+void add_status_command(CLI::App& app, Invocation& inv, std::ostream& out);
+void add_daemon_command(CLI::App& app, Invocation& inv, std::ostream& out);
 
 } // namespace dirsync::daemon

@@ -10,6 +10,7 @@
 #include "storage/hr_store.hpp"
 #include "storage/journal.hpp"
 #include "storage/mirror_store.hpp"
+#include "storage/plan_store.hpp"
 #include "sync/intake.hpp"
 #include "sync/planning.hpp"
 #include "sync/refresh.hpp"
@@ -104,6 +105,25 @@ CycleSummary run_cycle(storage::Database& db, feishu::Client& client, const conf
       summary.outcome = describe(*summary.resumed);
       return summary;
     }
+  }
+
+  // 1b. A plan approved but not begun (released by `dirsync approve`, or approved by a cycle that
+  //     stopped before applying it) is applied next: planning again would supersede it, and a plan
+  //     the delete limits held would only be held again. Its operations check their preconditions
+  //     against the mirror as a resumed plan's do.
+  for (const storage::Plan& listed : storage::PlanStore(db).list()) {
+    if (listed.status != storage::PlanStatus::approved) {
+      continue;
+    }
+    StoredMirror mirror(db);
+    summary.apply = apply_plan(db, client, mirror, listed.id, apply_options(config, options));
+    summary.plan_id = listed.id;
+    summary.plan_status = summary.apply->status;
+    if (summary.apply->stopped || summary.apply->status != storage::PlanStatus::done) {
+      summary.outcome = describe(*summary.apply);
+      return summary;
+    }
+    break;
   }
 
   // 2. Refresh; the mirror gate decides whether it may be planned against.

@@ -3,7 +3,8 @@
 // whenever an HR file arrives; `dirsync sync` calls it once.
 //
 // The steps, and where each stops the cycle:
-//   1. a plan left applying (crash, or a stop) is resumed; stopped again → return;
+//   1. a plan left applying (crash, or a stop) is resumed; stopped again → return; then a plan
+//      approved but not begun (released by `dirsync approve`) is applied; stopped or failed → return;
 //   2. refresh (the mirror gate decides whether it is trusted);
 //   3. intake of `file` (recorded and handed to on_intake even when the refresh is not trusted),
 //      rejected → return; without a file, the newest accepted HR file is planned again;

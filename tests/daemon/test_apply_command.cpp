@@ -504,6 +504,30 @@ TEST_CASE("dirsync apply under 5xx, dropped connections, 429 bursts and expiring
   CHECK(rig.query_int("SELECT count(*) FROM operations WHERE state <> 'done'") == 0);
 }
 
+TEST_CASE("dirsync sync (the daemon's cycle) applies a plan released by dirsync approve instead of planning it away",
+          "[daemon][sync][emulator]")
+{
+  SyncRig rig;
+  REQUIRE(rig.dirsync({"refresh"}) == 0);
+  for (int i = 20; i < 28; ++i) {
+    rig.roster[fmt::format("E{:06d}", i)].status = "离职"; // 8 leavers > max_deletes 5
+  }
+  REQUIRE(rig.dirsync({"apply", rig.write_roster("hr-1.csv").string()}) == 3);
+  const auto plan_id = rig.query_int("SELECT id FROM plans WHERE status = 'held'");
+  REQUIRE(rig.dirsync({"approve", std::to_string(plan_id)}) == 0);
+
+  // The next cycle, with no new file: it must apply the released plan, not supersede it with a new
+  // plan that the delete limit holds again.
+  const auto code = rig.dirsync({"sync"});
+  INFO(rig.out);
+  CHECK(code == 0);
+  CHECK(rig.query_int(fmt::format("SELECT count(*) FROM plans WHERE id = {} AND status = 'done'", plan_id)) == 1);
+  CHECK(rig.query_int("SELECT count(*) FROM plans WHERE status = 'held'") == 0);
+  for (int i = 20; i < 28; ++i) {
+    CHECK(SyncRig::resigned(rig.user(fmt::format("E{:06d}", i))));
+  }
+}
+
 TEST_CASE("dirsync sync refreshes, plans and applies; without FILE it re-plans the last accepted HR file",
           "[daemon][sync][emulator]")
 {
