@@ -22,7 +22,10 @@
 //      A business error fails this operation only, with Feishu's code, msg and log id; the plan
 //      goes on. Some answers mean an earlier send landed: 42006 to a delete (already resigned),
 //      44033 to a resurrect that may have been sent before (not resigned any more), and a
-//      uniqueness conflict to a create that may have been sent before.
+//      uniqueness conflict to a create that may have been sent before. A resurrect Feishu refuses
+//      for good (44028 past the recoverable time, 44030/44031/44032 mobile/email/user_id now held
+//      by someone else) is also recorded on the user in the mirror, so the next plan creates a new
+//      account or reports a conflict instead of sending it again.
 //   4. A failure after which it is unknown whether the request landed (the client gave up on 5xx,
 //      timeouts or dropped connections, or would not repeat a non-idempotent request) makes the
 //      operation "uncertain": before sending again, apply asks Feishu whether it landed (below).
@@ -81,6 +84,14 @@ bool is_create_conflict(long long code)
 bool is_token_refusal(long long code)
 {
   return code == 99991661 || code == 99991663 || code == 99991664 || code == 99991665;
+}
+
+// Answers to a resurrect that a second try would get again: past the recoverable time (44028), or
+// the user's mobile, email or user_id is now held by someone else (44030, 44031, 44032). The mirror
+// records them so that the next plan does something else (sync/planner.cpp).
+bool is_resurrect_refusal(long long code)
+{
+  return code == 44028 || code == 44030 || code == 44031 || code == 44032;
 }
 
 constexpr long long k_user_resigned = 42006;
@@ -581,6 +592,9 @@ void Applier::process(Operation& op)
           spdlog::warn("plan {} operation {} ({} {}) failed: {}", m_plan_id, op.seq, to_string(op.kind),
                        op.employee_no, e.what());
           record_failed(op, outcome_of(e));
+          if (op.kind == OperationKind::resurrect && is_resurrect_refusal(e.code())) {
+            m_mirror.record_resurrect_refused(open_id, e.code());
+          }
         }
         return;
       }

@@ -9,11 +9,13 @@
 #include "common/error.hpp"
 #include "storage/hr_store.hpp"
 #include "storage/journal.hpp"
+#include "storage/link_store.hpp"
 #include "storage/mirror_store.hpp"
 #include "storage/plan_store.hpp"
 #include "sync/intake.hpp"
 #include "sync/planning.hpp"
 #include "sync/refresh.hpp"
+#include "sync/rehire_lookup.hpp"
 #include "sync/stored_mirror.hpp"
 
 #include <fmt/format.h>
@@ -52,25 +54,33 @@ ApplyOptions apply_options(const config::Config& config, const CycleOptions& opt
 } // namespace
 
 storage::Plan plan_from_hr_file(storage::Database& db, const config::Config& config, std::int64_t hr_file_id,
-                                std::int64_t now)
+                                std::int64_t now, feishu::Client* client)
 {
   storage::HrStore hr_store(db);
   const auto file = hr_store.find_file(hr_file_id);
   if (!file || !file->accepted) {
     throw StorageError(fmt::format("HR file {} was not accepted, so it cannot be planned", hr_file_id));
   }
-  const auto snapshot = storage::MirrorStore(db).load_snapshot();
+  storage::MirrorStore mirror(db);
+  auto snapshot = mirror.load_snapshot();
   if (snapshot.refresh.id == 0 || snapshot.refresh.result != storage::RefreshResult::ok) {
     throw StorageError(fmt::format(
       "{}: the mirror has no trusted refresh to plan against{}; run `dirsync refresh` (see v_refresh_runs)",
       db.file().string(),
       snapshot.refresh.id == 0 ? "" : fmt::format(" (the newest, {}, is not ok)", snapshot.refresh.id)));
   }
-  return plan_and_store(db, config, hr_file_id, hr_store.load_roster(hr_file_id), snapshot, now);
+  const hr::Roster roster = hr_store.load_roster(hr_file_id);
+  if (client != nullptr) {
+    const auto links = storage::LinkStore(db).current();
+    if (look_up_rehires(*client, mirror, roster, snapshot, links, now).found > 0) {
+      snapshot = mirror.load_snapshot();
+    }
+  }
+  return plan_and_store(db, config, hr_file_id, roster, snapshot, now);
 }
 
 PlanMade plan_from_file(storage::Database& db, const config::Config& config, const std::filesystem::path& file,
-                        std::int64_t now)
+                        std::int64_t now, feishu::Client* client)
 {
   PlanMade made;
   const auto intake = intake_file(db, config, file);
@@ -83,7 +93,7 @@ PlanMade plan_from_file(storage::Database& db, const config::Config& config, con
     spdlog::warn("{} rejected: {}", file.string(), made.rejected_reason);
     return made;
   }
-  made.plan = plan_from_hr_file(db, config, intake.hr_file_id, now);
+  made.plan = plan_from_hr_file(db, config, intake.hr_file_id, now, client);
   return made;
 }
 
@@ -167,7 +177,16 @@ CycleSummary run_cycle(storage::Database& db, feishu::Client& client, const conf
     summary.outcome = "no accepted HR file yet, nothing planned";
     return summary;
   }
-  const storage::Plan plan = plan_from_hr_file(db, config, *to_plan, options.now());
+  storage::Plan plan;
+  try {
+    plan = plan_from_hr_file(db, config, *to_plan, options.now(), &client);
+  } catch (const ApiError& e) {
+    // The rehire look-up failed: planning without it could make second accounts for rehires.
+    summary.outcome = fmt::format("looking up resigned Feishu users for rehires failed, nothing planned: {}",
+                                  e.what());
+    spdlog::warn("{}", summary.outcome);
+    return summary;
+  }
 
   // 4. Gate, 5. apply.
   summary.plan_id = plan.id;

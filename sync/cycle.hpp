@@ -9,7 +9,9 @@
 //   3. intake of `file` (recorded and handed to on_intake even when the refresh is not trusted),
 //      rejected → return; without a file, the newest accepted HR file is planned again;
 //   4. refresh not trusted → return, nothing planned; no accepted HR file at all → return;
-//   5. plan, gate, store (sync/planning.hpp); held → return;
+//   5. look up the resigned accounts of rehires the mirror never saw (sync/rehire_lookup.hpp;
+//      Feishu failing → return, nothing planned), plan, gate, store (sync/planning.hpp); held →
+//      return;
 //   6. apply (sync/apply.hpp).
 #pragma once
 
@@ -43,16 +45,20 @@ struct PlanMade
 };
 
 // Reads `file` (recorded in hr_files, left where it is), and unless the source gate rejects it,
-// plans it against the mirror, runs the safety gates and stores the plan. Throws InputError when
-// the file cannot be read at all, StorageError when the mirror has no trusted refresh to plan
-// against (run `dirsync refresh`) or the database fails.
+// plans it against the mirror, runs the safety gates and stores the plan. With a `client`, the
+// resigned accounts of rehires the mirror never saw are looked up first (sync/rehire_lookup.hpp);
+// without one only the resigned users the mirror has seen can be resurrected. Throws InputError
+// when the file cannot be read at all, StorageError when the mirror has no trusted refresh to
+// plan against (run `dirsync refresh`) or the database fails, ApiError when the look-up fails
+// (nothing is planned then).
 PlanMade plan_from_file(storage::Database& db, const config::Config& config, const std::filesystem::path& file,
-                        std::int64_t now);
+                        std::int64_t now, feishu::Client* client = nullptr);
 
 // Plans an already accepted HR file (hr_files.id) against the mirror, gates and stores the plan
-// (sync/planning.hpp's plan_and_store). Throws StorageError as plan_from_file.
+// (sync/planning.hpp's plan_and_store), after the rehire look-up when given a client. Throws as
+// plan_from_file.
 storage::Plan plan_from_hr_file(storage::Database& db, const config::Config& config, std::int64_t hr_file_id,
-                                std::int64_t now);
+                                std::int64_t now, feishu::Client* client = nullptr);
 
 struct CycleOptions
 {

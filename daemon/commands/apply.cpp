@@ -142,7 +142,7 @@ ExitCode run_apply(const ApplyCommandOptions& options, const Invocation& inv, st
                          "`dirsync apply --plan {}`\n", *applying, *applying);
       return ExitCode::failure;
     }
-    const auto made = sync::plan_from_file(db, config, *options.file, unix_now());
+    const auto made = sync::plan_from_file(db, config, *options.file, unix_now(), &client);
     if (!made.accepted) {
       out << hr::to_text(made.report);
       out << fmt::format("{}: REJECTED, nothing was planned: {}\n", options.file->string(), made.rejected_reason);
