@@ -12,7 +12,9 @@
 // the planner's order only as a priority: the ready operation with the lowest seq goes next.
 //
 // One operation, by one worker:
-//   1. On its first send, its precondition (what the target looked like when planned) is compared
+//   1. On its first send, an update, freeze or set_leader of a user the mirror has as resigned is
+//      skipped (the resurrect planned before it failed), and its precondition (what the target
+//      looked like when planned) is compared
 //      with the mirror now; a target that changed is skipped with the difference as the reason
 //      (the next plan looks again). A set_leader, or an operation on a user created earlier in the
 //      plan, finds its users through the links that earlier operations recorded.
@@ -176,6 +178,9 @@ private:
   void work();
   void process(Operation& op);
   std::optional<std::string> resolve_target(Operation& op, std::string& open_id, std::string& leader_open_id);
+  // An update, freeze or set_leader of a user the mirror has as resigned (the resurrect planned
+  // before it failed) would only fail: why it is skipped, or nullopt.
+  std::optional<std::string> find_resigned_target(const Operation& op, const std::string& open_id);
   std::optional<std::string> find_precondition_mismatch(const Operation& op, const std::string& open_id);
   Landed send(const Operation& op, const std::string& open_id, const std::string& leader_open_id);
   std::optional<Landed> find_landed(const Operation& op, const std::string& open_id);
@@ -365,6 +370,18 @@ std::optional<std::string> Applier::resolve_target(Operation& op, std::string& o
   return std::nullopt;
 }
 
+std::optional<std::string> Applier::find_resigned_target(const Operation& op, const std::string& open_id)
+{
+  if (op.kind != OperationKind::update && op.kind != OperationKind::freeze && op.kind != OperationKind::set_leader) {
+    return std::nullopt;
+  }
+  const auto user = m_mirror.find_user(open_id);
+  if (!user || !user->status.is_resigned) {
+    return std::nullopt;
+  }
+  return fmt::format("user {} is resigned (a resurrect before it did not land); the next plan looks again", open_id);
+}
+
 std::optional<std::string> Applier::find_precondition_mismatch(const Operation& op, const std::string& open_id)
 {
   if (op.precondition.is_null()) {
@@ -522,6 +539,10 @@ void Applier::process(Operation& op)
       return;
     }
     if (!uncertain) {
+      if (const auto why = find_resigned_target(op, open_id)) {
+        record_skipped(op, *why);
+        return;
+      }
       if (const auto why = find_precondition_mismatch(op, open_id)) {
         record_skipped(op, *why);
         return;

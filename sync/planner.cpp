@@ -606,11 +606,9 @@ private:
       reason = fmt::format("new in HR (row {})", p.row);
       rule = "create.new_hire";
     } else {
-      reason = fmt::format("rehired (row {}); {} resigned {} and cannot be resurrected ({}); a new account "
+      reason = fmt::format("rehired (row {}); {} (resignation {}) cannot be resurrected ({}); a new account "
                            "replaces it and the old link is kept as history",
-                           p.row, replaces,
-                           st.user->resigned_seen_at ? "on " + format_date(*st.user->resigned_seen_at) : "earlier",
-                           why_not_resurrected(*st.user));
+                           p.row, replaces, resignation_seen(*st.user), why_not_resurrected(*st.user));
       rule = "rehire.create_anew";
     }
     add_op(OperationKind::create, &p, "", std::move(reason), payload, Value(), std::move(rule));
@@ -621,6 +619,13 @@ private:
     } else if (leader.kind == LeaderTarget::unresolved) {
       note_unresolved_leader(p, "");
     }
+  }
+
+  // When dirsync first saw the resignation: a refresh, a delete of its own, or the rehire look-up
+  // (sync/rehire_lookup.hpp) of a user who had resigned before; Feishu does not say when.
+  static std::string resignation_seen(const MirrorUser& u)
+  {
+    return u.resigned_seen_at ? "first seen by dirsync on " + format_date(*u.resigned_seen_at) : "not dated";
   }
 
   std::string why_not_resurrected(const MirrorUser& u) const
@@ -664,9 +669,9 @@ private:
     feishu::UserResurrect r;
     r.departments.push_back({st.department, std::nullopt, std::nullopt});
     add_op(OperationKind::resurrect, &p, u.user.open_id,
-           fmt::format("rehired (row {}); resigned {}, within rehire.resurrect_within_days ({})", p.row,
-                       u.resigned_seen_at ? "on " + format_date(*u.resigned_seen_at) : "recently",
-                       m_sync.rehire.resurrect_within_days),
+           fmt::format("rehired (row {}); resignation {}, within rehire.resurrect_within_days ({}); Feishu "
+                       "has the last word",
+                       p.row, resignation_seen(u), m_sync.rehire.resurrect_within_days),
            feishu::encode(r), Value::object({{"is_resigned", true}}), "rehire.resurrect");
 
     // Feishu does not restore a resurrected user's fields: set every owned field HR gives.

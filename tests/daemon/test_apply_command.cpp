@@ -694,6 +694,9 @@ TEST_CASE("dirsync sync tries to resurrect a rehire who resigned 40 days before,
   CHECK(rig.query_int("SELECT count(*) FROM operations WHERE kind = 'resurrect' AND state = 'failed' AND code = 44028") ==
         1);
   CHECK(rig.query_int("SELECT resurrect_refused FROM users WHERE employee_no = 'E000021'") == 44028);
+  // The follow-up patch of the resigned user is skipped, not sent to fail.
+  CHECK(rig.query_int("SELECT count(*) FROM operations WHERE kind = 'update' AND state = 'skipped' AND "
+                      "employee_no = 'E000021'") == 1);
   CHECK(count_users(rig, "E000021", false) == 1);
 
   // Next cycle: a new account, exactly one.
