@@ -13,6 +13,7 @@
 #include "storage/mirror_store.hpp"
 #include "storage/plan_store.hpp"
 #include "sync/intake.hpp"
+#include "sync/linker.hpp"
 #include "sync/planning.hpp"
 #include "sync/refresh.hpp"
 #include "sync/rehire_lookup.hpp"
@@ -23,6 +24,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <unordered_set>
 
 namespace dirsync::sync {
 
@@ -79,6 +81,54 @@ storage::Plan plan_from_hr_file(storage::Database& db, const config::Config& con
   return plan_and_store(db, config, hr_file_id, roster, snapshot, now);
 }
 
+std::size_t find_rehires_unknown_to_plan(storage::Database& db, feishu::Client& client, const storage::Plan& plan,
+                                         std::int64_t now)
+{
+  storage::MirrorStore mirror(db);
+  const auto found = storage::PlanStore(db).find(plan.id);
+  if (!found) {
+    return 0;
+  }
+  look_up_rehires(client, mirror, storage::HrStore(db).load_roster(plan.hr_file_id), mirror.load_snapshot(),
+                  storage::LinkStore(db).current(), now);
+
+  // A create not yet sent for a person the mirror now has a resigned account for, whose
+  // resignation dirsync saw only after the plan was made (found by this look-up or an earlier
+  // one, or by a refresh): the plan could not have weighed a resurrect.
+  const auto snapshot = mirror.load_snapshot();
+  std::unordered_set<std::string> employee_nos;
+  std::unordered_set<std::string> contacts; // of resigned users without an employee number
+  for (const storage::MirrorUser& u : snapshot.users) {
+    if (u.state != storage::MirrorState::resigned || u.resigned_seen_at.value_or(0) < found->created_at) {
+      continue;
+    }
+    if (!u.user.employee_no.empty()) {
+      employee_nos.insert(u.user.employee_no);
+    } else {
+      contacts.insert("e" + lower_ascii(u.user.email));
+      contacts.insert("m" + canonical_mobile(u.user.mobile));
+    }
+  }
+  std::size_t stale = 0;
+  for (const storage::Operation& op : found->operations) {
+    if (op.kind != storage::OperationKind::create || op.state != storage::OperationState::pending) {
+      continue;
+    }
+    const std::string email = op.payload.get_string("email");
+    const std::string mobile = op.payload.get_string("mobile");
+    if (employee_nos.count(op.employee_no) != 0 || (!email.empty() && contacts.count("e" + lower_ascii(email)) != 0) ||
+        (!mobile.empty() && contacts.count("m" + canonical_mobile(mobile)) != 0)) {
+      ++stale;
+    }
+  }
+  if (stale > 0) {
+    spdlog::warn("plan {} would create {} person(s) whose resigned Feishu account dirsync found only after it was "
+                 "planned; it is not applied, the HR file is planned again",
+                 plan.id, stale);
+  }
+  return stale;
+}
+
 PlanMade plan_from_file(storage::Database& db, const config::Config& config, const std::filesystem::path& file,
                         std::int64_t now, feishu::Client* client)
 {
@@ -124,6 +174,16 @@ CycleSummary run_cycle(storage::Database& db, feishu::Client& client, const conf
   for (const storage::Plan& listed : storage::PlanStore(db).list()) {
     if (listed.status != storage::PlanStatus::approved) {
       continue;
+    }
+    try {
+      if (find_rehires_unknown_to_plan(db, client, listed, options.now()) > 0) {
+        break; // planned again below (the new plan supersedes it)
+      }
+    } catch (const ApiError& e) {
+      summary.outcome = fmt::format("looking up resigned Feishu users for rehires failed, plan {} not applied: {}",
+                                    listed.id, e.what());
+      spdlog::warn("{}", summary.outcome);
+      return summary;
     }
     StoredMirror mirror(db);
     summary.apply = apply_plan(db, client, mirror, listed.id, apply_options(config, options));

@@ -4,7 +4,9 @@
 //
 // The steps, and where each stops the cycle:
 //   1. a plan left applying (crash, or a stop) is resumed; stopped again → return; then a plan
-//      approved but not begun (released by `dirsync approve`) is applied; stopped or failed → return;
+//      approved but not begun (released by `dirsync approve`) is applied, unless the rehire look-up
+//      finds resigned accounts it did not know (then it is planned again below); stopped or
+//      failed → return;
 //   2. refresh (the mirror gate decides whether it is trusted);
 //   3. intake of `file` (recorded and handed to on_intake even when the refresh is not trusted),
 //      rejected → return; without a file, the newest accepted HR file is planned again;
@@ -59,6 +61,15 @@ PlanMade plan_from_file(storage::Database& db, const config::Config& config, con
 // plan_from_file.
 storage::Plan plan_from_hr_file(storage::Database& db, const config::Config& config, std::int64_t hr_file_id,
                                 std::int64_t now, feishu::Client* client = nullptr);
+
+// Before applying a stored plan that has not begun (`dirsync approve`d, or made by `dirsync plan`
+// without the app secret): runs the rehire look-up (sync/rehire_lookup.hpp) on the plan's HR file,
+// then returns how many of the plan's unsent creates are for a person the mirror now has a resigned
+// account for whose resignation dirsync saw only after the plan was made (by employee number, or
+// by email/mobile for an account without one). Non-zero: the plan could make a second account for
+// a rehire; plan the file again instead. Throws ApiError, StorageError.
+std::size_t find_rehires_unknown_to_plan(storage::Database& db, feishu::Client& client, const storage::Plan& plan,
+                                         std::int64_t now);
 
 struct CycleOptions
 {

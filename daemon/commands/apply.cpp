@@ -20,6 +20,7 @@
 #include "hr/report.hpp"
 #include "storage/database.hpp"
 #include "storage/journal.hpp"
+#include "storage/plan_store.hpp"
 #include "sync/apply.hpp"
 #include "sync/cycle.hpp"
 #include "sync/stored_mirror.hpp"
@@ -136,6 +137,14 @@ ExitCode run_apply(const ApplyCommandOptions& options, const Invocation& inv, st
   std::int64_t plan_id = 0;
   if (options.plan_id) {
     plan_id = *options.plan_id;
+    const auto plan = storage::PlanStore(db).find(plan_id);
+    if (plan && plan->status == storage::PlanStatus::approved &&
+        sync::find_rehires_unknown_to_plan(db, client, *plan, unix_now()) > 0) {
+      out << fmt::format("plan {} was made without knowing the resigned Feishu accounts of people it would create "
+                         "anew (they left before dirsync saw them); nothing was applied. Plan the file again: "
+                         "`dirsync apply FILE`\n", plan_id);
+      return ExitCode::failure;
+    }
   } else {
     if (const auto applying = storage::Journal(db).find_applying_plan()) {
       out << fmt::format("plan {} is still being applied (an earlier run stopped); finish it first with "
