@@ -14,6 +14,7 @@
 #include "config/loader.hpp"
 #include "daemon/commands.hpp"
 #include "daemon/exit_code.hpp"
+#include "daemon/instance_lock.hpp"
 #include "daemon/plan_report.hpp"
 #include "daemon/refresh_progress.hpp"
 #include "feishu/client.hpp"
@@ -131,6 +132,8 @@ ExitCode run_apply(const ApplyCommandOptions& options, const Invocation& inv, st
 {
   const config::Config config = config::load_config(inv.config_path);
   storage::Database db(config.storage.database);
+  // One process at a time changes the tenant: not beside the daemon or another apply.
+  const InstanceLock lock(lock_path_for(config.storage.database), "dirsync apply");
   feishu::Client client(config.feishu);
 
   std::int64_t plan_id = 0;
@@ -169,6 +172,7 @@ ExitCode run_sync(const std::optional<std::filesystem::path>& file, const Invoca
 {
   const config::Config config = config::load_config(inv.config_path);
   storage::Database db(config.storage.database);
+  const InstanceLock lock(lock_path_for(config.storage.database), "dirsync sync");
   feishu::Client client(config.feishu);
 
   ApplyProgressLine progress;
