@@ -111,19 +111,15 @@ CycleSummary run_cycle(storage::Database& db, feishu::Client& client, const conf
   //     stopped before applying it) is applied next: planning again would supersede it, and a plan
   //     the delete limits held would only be held again. Its operations check their preconditions
   //     against the mirror as a resumed plan's do.
-  for (const storage::Plan& listed : storage::PlanStore(db).list()) {
-    if (listed.status != storage::PlanStatus::approved) {
-      continue;
-    }
+  if (const auto approved = storage::PlanStore(db).find_approved_unstarted()) {
     StoredMirror mirror(db);
-    summary.apply = apply_plan(db, client, mirror, listed.id, apply_options(config, options));
-    summary.plan_id = listed.id;
+    summary.apply = apply_plan(db, client, mirror, *approved, apply_options(config, options));
+    summary.plan_id = *approved;
     summary.plan_status = summary.apply->status;
     if (summary.apply->stopped || summary.apply->status != storage::PlanStatus::done) {
       summary.outcome = describe(*summary.apply);
       return summary;
     }
-    break;
   }
 
   // 2. Refresh; the mirror gate decides whether it may be planned against.

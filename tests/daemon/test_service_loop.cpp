@@ -508,3 +508,55 @@ TEST_CASE("ServiceLoop counts a cycle that reports failure like one that threw, 
   CHECK_THAT(stats.last_error, Catch::Contains("not trusted"));
   CHECK_FALSE(loop->health().healthy);
 }
+
+TEST_CASE("ServiceLoop starts a cycle within the poll interval when an approved plan waits", "[daemon]")
+{
+  Harness h;
+  h.options.work_poll_interval = 5s;
+  bool approved = false;
+  // The admin approves a plan 100 s after start: well inside the 15-minute interval.
+  h.options.work_waiting = [&] { return approved || h.clock.elapsed() >= 100s; };
+  std::vector<CycleRecord> cycles;
+  std::unique_ptr<ServiceLoop> loop;
+  loop = std::make_unique<ServiceLoop>(
+    config_with_interval(900s),
+    [&](const CycleRequest&) {
+      cycles.push_back({h.clock.elapsed(), std::nullopt});
+      if (cycles.size() == 2) {
+        loop->request_stop();
+      }
+      return CycleSummary{"fine", 0, 0};
+    },
+    h.source, h.notifier, h.options);
+  loop->run();
+
+  REQUIRE(cycles.size() == 2);
+  CHECK(cycles[0].at == 0ms);
+  // Polled every 5 s while idle: the approval is seen at the first poll after 100 s.
+  CHECK(cycles[1].at >= 100s);
+  CHECK(cycles[1].at <= 105s);
+  CHECK(h.source.max_timeout <= 5s);
+}
+
+TEST_CASE("ServiceLoop takes a failing work_waiting check as no work, and goes on", "[daemon]")
+{
+  Harness h;
+  h.options.work_poll_interval = 5s;
+  h.options.work_waiting = []() -> bool { throw StorageError("mirror.db: database is locked"); };
+  std::vector<CycleRecord> cycles;
+  std::unique_ptr<ServiceLoop> loop;
+  loop = std::make_unique<ServiceLoop>(
+    config_with_interval(60s),
+    [&](const CycleRequest&) {
+      cycles.push_back({h.clock.elapsed(), std::nullopt});
+      if (cycles.size() == 2) {
+        loop->request_stop();
+      }
+      return CycleSummary{"fine", 0, 0};
+    },
+    h.source, h.notifier, h.options);
+  loop->run();
+
+  REQUIRE(cycles.size() == 2);
+  CHECK(cycles[1].at >= 57s); // the interval decided, not the broken check
+}
