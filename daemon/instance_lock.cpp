@@ -21,19 +21,38 @@ namespace {
 // A status probe holds the lock for microseconds; waiting this long tells it from a real holder.
 constexpr auto k_probe_patience = std::chrono::milliseconds(500);
 
-std::optional<pid_t> read_pid(int fd)
+// What the holder wrote: "PID COMMAND\n".
+LockHolder read_holder(int fd)
 {
-  char buffer[32] = {};
+  char buffer[128] = {};
   const ssize_t n = ::pread(fd, buffer, sizeof buffer - 1, 0);
+  LockHolder holder;
   if (n <= 0) {
-    return std::nullopt;
+    return holder;
   }
   char* end = nullptr;
   const long pid = std::strtol(buffer, &end, 10);
   if (end == buffer || pid <= 0) {
-    return std::nullopt;
+    return holder;
   }
-  return static_cast<pid_t>(pid);
+  holder.pid = static_cast<pid_t>(pid);
+  std::string rest(end);
+  const auto first = rest.find_first_not_of(' ');
+  const auto last = rest.find_first_of("\n");
+  if (first != std::string::npos && first < last) {
+    holder.command = rest.substr(first, last - first);
+  }
+  return holder;
+}
+
+// "dirsync apply (pid 1234)", or as much of it as is known.
+std::string describe(const LockHolder& holder)
+{
+  std::string out = holder.command.empty() ? std::string("another dirsync process") : holder.command;
+  if (holder.pid) {
+    out += fmt::format(" (pid {})", *holder.pid);
+  }
+  return out;
 }
 
 } // namespace
@@ -43,7 +62,7 @@ std::filesystem::path lock_path_for(const std::filesystem::path& database)
   return std::filesystem::path(database.string() + ".lock");
 }
 
-InstanceLock::InstanceLock(std::filesystem::path lock_file)
+InstanceLock::InstanceLock(std::filesystem::path lock_file, std::string_view command)
   : m_path(std::move(lock_file))
 {
   m_fd = ::open(m_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
@@ -59,18 +78,18 @@ InstanceLock::InstanceLock(std::filesystem::path lock_file)
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
       continue;
     }
-    const std::optional<pid_t> holder = read_pid(m_fd);
+    const LockHolder holder = read_holder(m_fd);
     ::close(m_fd);
     m_fd = -1;
     if (error != EWOULDBLOCK) {
       throw Error(fmt::format("{}: cannot take the instance lock: {}", m_path.string(), std::strerror(error)));
     }
     throw Error(fmt::format(
-      "another dirsync daemon{} is already running on this database (it holds {}); stop it first "
-      "(systemctl stop dirsync), or give this one another storage.database",
-      holder ? fmt::format(" (pid {})", *holder) : std::string(), m_path.string()));
+      "{} is already working on this database (it holds {}); wait for it to finish, or stop it "
+      "(the daemon: systemctl stop dirsync), or give this one another storage.database",
+      describe(holder), m_path.string()));
   }
-  const std::string pid = fmt::format("{}\n", ::getpid());
+  const std::string pid = fmt::format("{} {}\n", ::getpid(), command);
   if (::ftruncate(m_fd, 0) != 0 || ::pwrite(m_fd, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size())) {
     const int error = errno;
     ::close(m_fd);
@@ -106,7 +125,7 @@ std::optional<LockHolder> find_lock_holder(const std::filesystem::path& lock_fil
   if (::flock(fd, LOCK_SH | LOCK_NB) == 0) {
     ::flock(fd, LOCK_UN);
   } else if (errno == EWOULDBLOCK) {
-    holder = LockHolder{read_pid(fd)};
+    holder = read_holder(fd);
   }
   ::close(fd);
   return holder;

@@ -1,12 +1,15 @@
-// The lock that lets only one `dirsync daemon` work on a database at a time (DESIGN.md §12).
+// The lock that lets only one dirsync process change a database and the tenant at a time
+// (DESIGN.md §12): the daemon, or a `refresh`, `apply` or `sync` run from the command line.
 //
 // The lock is flock(2) on DATABASE.lock, held for the life of the process; the kernel releases it
 // when the process ends however it ends, so a crash never leaves a stale lock behind. The holder
-// writes its pid into the file so that a second instance, and `dirsync status`, can name it.
+// writes "PID COMMAND" into the file so that a second instance, and `dirsync status`, can name it.
 #pragma once
 
 #include <filesystem>
 #include <optional>
+#include <string>
+#include <string_view>
 #include <sys/types.h>
 
 namespace dirsync::daemon {
@@ -17,10 +20,11 @@ std::filesystem::path lock_path_for(const std::filesystem::path& database);
 class InstanceLock
 {
 public:
-  // Takes the lock on `lock_file` (created if needed, mode 0644) and writes this process's pid into
-  // it. Throws Error naming the other instance (its pid) and what to do when another process holds
-  // it, or when the file cannot be created.
-  explicit InstanceLock(std::filesystem::path lock_file);
+  // Takes the lock on `lock_file` (created if needed, mode 0644) and writes this process's pid and
+  // `command` ("dirsync daemon", "dirsync apply", ...) into it. Throws Error naming the other holder
+  // (its command and pid) and what to do when another process holds it, or when the file cannot be
+  // created.
+  explicit InstanceLock(std::filesystem::path lock_file, std::string_view command = "dirsync daemon");
   ~InstanceLock();
   InstanceLock(const InstanceLock&) = delete;
   InstanceLock& operator=(const InstanceLock&) = delete;
@@ -40,6 +44,7 @@ private:
 struct LockHolder
 {
   std::optional<pid_t> pid;
+  std::string command; // "dirsync daemon", "dirsync apply", ...; empty when it wrote none
 };
 std::optional<LockHolder> find_lock_holder(const std::filesystem::path& lock_file);
 

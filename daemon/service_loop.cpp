@@ -108,10 +108,16 @@ void ServiceLoop::run()
       const auto until_ping = last_ping + m_options.watchdog_interval / 2 - now;
       wait = std::min(wait, std::max(milliseconds(1), duration_cast<milliseconds>(until_ping)));
     }
+    if (m_options.work_waiting) {
+      wait = std::min(wait, m_options.work_poll_interval);
+    }
     std::optional<std::filesystem::path> file = m_files.next(wait);
     if (m_stop.load()) {
       // The file (if any) stays in the inbox; the next start picks it up.
       break;
+    }
+    if (!file && m_options.work_waiting && stats().consecutive_failures == 0 && work_waiting()) {
+      m_next_cycle = m_options.clock();
     }
     if (file) {
       // At once, unless the loop is backing off after a failure: then it waits its turn.
@@ -149,6 +155,16 @@ std::optional<std::filesystem::path> ServiceLoop::take_waiting_file()
     spdlog::info("{} is no longer in the inbox; skipped", file.string());
   }
   return m_files.next(milliseconds(0));
+}
+
+bool ServiceLoop::work_waiting()
+{
+  try {
+    return m_options.work_waiting();
+  } catch (const std::exception& e) {
+    spdlog::warn("cannot tell whether an approved plan waits: {}", e.what());
+    return false;
+  }
 }
 
 bool ServiceLoop::run_cycle(std::optional<std::filesystem::path> file)

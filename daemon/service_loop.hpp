@@ -8,6 +8,7 @@
 // most the refresh interval) with up to 20 % jitter. Between cycles the loop waits on the file
 // source (the inbox): a file that arrives starts a cycle for that file at once, and a due cycle
 // also takes a file that is already waiting. Every cycle, for a file or not, restarts the interval.
+// A plan released by `dirsync approve` also starts a cycle, within `work_poll_interval`.
 // HR files are processed in the order they came, and none is lost to a failure: a file whose cycle
 // failed (Feishu unreachable, the database locked) is tried again first after the backoff, and
 // files that arrive during a backoff wait for it rather than overtake the failed one (a newer full
@@ -99,6 +100,11 @@ struct ServiceLoopOptions
   std::function<config::Config()> reload_config;
   // Called after each cycle with the loop's statistics (the daemon saves them for `dirsync status`).
   std::function<void()> after_cycle;
+  // Whether work waits that an admin released since the last cycle (a plan approved with `dirsync
+  // approve`): asked at most every `work_poll_interval` while the loop is idle, and a cycle starts
+  // at once when it answers true (unless the loop is backing off after a failure).
+  std::function<bool()> work_waiting;
+  std::chrono::milliseconds work_poll_interval{5'000};
 };
 
 // What the loop has done so far; a consistent copy from ServiceLoop::stats().
@@ -155,6 +161,8 @@ private:
 
   // Runs one cycle; whether it succeeded.
   bool run_cycle(std::optional<std::filesystem::path> file);
+  // options.work_waiting(), with a failure logged and taken as "no" (the next cycle will tell).
+  bool work_waiting();
   std::optional<std::filesystem::path> take_waiting_file();
   void reload();
   void feed_watchdog(bool force);

@@ -102,9 +102,15 @@ json::Value daemon_json(const config::Config& config)
   json::Value d = json::Value::object();
   try {
     const std::optional<LockHolder> holder = find_lock_holder(lock);
-    d.set("running", holder.has_value());
+    // The lock is held by the daemon, or by a refresh, apply or sync run from the command line
+    // (which wrote its command); a holder that wrote none is taken for the daemon.
+    const bool daemon = holder && (holder->command.empty() || holder->command == "dirsync daemon");
+    d.set("running", daemon);
     if (holder && holder->pid) {
       d.set("pid", static_cast<long long>(*holder->pid));
+    }
+    if (holder && !daemon) {
+      d.set("busy", holder->command);
     }
   } catch (const Error& e) {
     d.set("running", nullptr); // unknown
@@ -319,6 +325,9 @@ std::string status_text(const json::Value& status, std::int64_t now)
     out += fmt::format("Daemon:    unknown: {}\n", d.get_string("error"));
   } else if (d.get_bool("running")) {
     out += fmt::format("Daemon:    running (pid {})\n", d.get_int("pid"));
+  } else if (const json::Value* busy = d.find("busy"); busy != nullptr) {
+    out += fmt::format("Daemon:    not running; {} (pid {}) is working on the database\n", busy->as_string(),
+                       d.get_int("pid"));
   } else {
     out += "Daemon:    not running\n";
   }

@@ -10,7 +10,7 @@
 #   01-employees-duplicate.csv  two rows share an employee number: rejected, nothing planned
 #   02-employees-hires.csv      the corrected export, with two new hires: the first plan against the
 #                               tenant is held for an admin (safety.hold_first_plan), then approved
-#                               (dirsync approve) and applied at once (dirsync apply --plan)
+#                               (dirsync approve); the daemon sees the approval and applies it
 #   03-employees-mover.csv      黄磊 moves from 前端组 to 后端组 and becomes 高级工程师
 #   04-employees-leaver.csv     吴强 has left: his account is deleted
 #   05-employees-rehire.csv     吴强 is back: his account is resurrected; so is 胡雪's, though she left
@@ -157,9 +157,8 @@ plan="$(wait_plan 02-employees-hires.csv held)"
 say "the first plan against this tenant waits for an admin; releasing it:"
 say "\$ dirsync approve $plan"
 "$dirsync" approve "$plan" --by demo --config "$config" | sed 's/^/   /' || fail "dirsync approve $plan failed"
-# The daemon would apply it in its next scheduled cycle (sync.refresh_interval); the demo does not wait.
-say "\$ dirsync apply --plan $plan"
-"$dirsync" apply --plan "$plan" --config "$config" 2>&1 | sed 's/^/   /' || fail "dirsync apply --plan $plan failed"
+# The daemon looks for approved plans every few seconds while it waits, and applies them at once.
+say "the daemon sees the approval and applies the plan"
 wait_plan 02-employees-hires.csv done > /dev/null
 expect_sql "王芳 (E0016) and 林涛 (E0017) exist in Feishu" \
   "SELECT count(*) FROM users WHERE employee_no IN ('E0016', 'E0017') AND mirror_state = 'active'" 2

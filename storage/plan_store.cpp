@@ -359,6 +359,15 @@ bool PlanStore::has_approved_plan(const std::string& base_url, const std::string
   });
 }
 
+std::optional<std::int64_t> PlanStore::find_approved_unstarted() const
+{
+  return guarded(m_db, "looking for an approved plan to apply", [&] {
+    SQLite::Statement st(SqliteAccess::connection(m_db),
+                         "SELECT id FROM plans WHERE status = 'approved' ORDER BY id LIMIT 1");
+    return st.executeStep() ? std::optional<std::int64_t>(st.getColumn(0).getInt64()) : std::nullopt;
+  });
+}
+
 bool PlanStore::approve(std::int64_t plan_id, const std::string& by, std::int64_t at)
 {
   return guarded(m_db, fmt::format("approving plan {}", plan_id), [&] {

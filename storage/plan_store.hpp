@@ -44,6 +44,9 @@ public:
   // Whether any plan computed from a refresh of `app_id` at `base_url` was ever approved (by a
   // person or automatically): if none was, the next one is the first plan against the tenant.
   bool has_approved_plan(const std::string& base_url, const std::string& app_id) const;
+  // The oldest plan that was approved (by `dirsync approve`, or by a cycle that stopped before
+  // applying it) and has not begun; nullopt when there is none.
+  std::optional<std::int64_t> find_approved_unstarted() const;
 
   // held → approved, by `by` at `at`. Returns false (and changes nothing) when the plan is not held.
   bool approve(std::int64_t plan_id, const std::string& by, std::int64_t at);

@@ -81,15 +81,15 @@ storage::Plan plan_from_hr_file(storage::Database& db, const config::Config& con
   return plan_and_store(db, config, hr_file_id, roster, snapshot, now);
 }
 
-std::size_t find_rehires_unknown_to_plan(storage::Database& db, feishu::Client& client, const storage::Plan& plan,
+std::size_t find_rehires_unknown_to_plan(storage::Database& db, feishu::Client& client, std::int64_t plan_id,
                                          std::int64_t now)
 {
   storage::MirrorStore mirror(db);
-  const auto found = storage::PlanStore(db).find(plan.id);
+  const auto found = storage::PlanStore(db).find(plan_id);
   if (!found) {
     return 0;
   }
-  look_up_rehires(client, mirror, storage::HrStore(db).load_roster(plan.hr_file_id), mirror.load_snapshot(),
+  look_up_rehires(client, mirror, storage::HrStore(db).load_roster(found->hr_file_id), mirror.load_snapshot(),
                   storage::LinkStore(db).current(), now);
 
   // A create not yet sent for a person the mirror now has a resigned account for, whose
@@ -123,8 +123,8 @@ std::size_t find_rehires_unknown_to_plan(storage::Database& db, feishu::Client& 
   }
   if (stale > 0) {
     spdlog::warn("plan {} would create {} person(s) whose resigned Feishu account dirsync found only after it was "
-                 "planned; it is not applied, the HR file is planned again",
-                 plan.id, stale);
+                 "planned; it is not applied (superseded): its HR file is planned again",
+                 plan_id, stale);
   }
   return stale;
 }
@@ -171,29 +171,29 @@ CycleSummary run_cycle(storage::Database& db, feishu::Client& client, const conf
   //     stopped before applying it) is applied next: planning again would supersede it, and a plan
   //     the delete limits held would only be held again. Its operations check their preconditions
   //     against the mirror as a resumed plan's do.
-  for (const storage::Plan& listed : storage::PlanStore(db).list()) {
-    if (listed.status != storage::PlanStatus::approved) {
-      continue;
-    }
+  std::optional<std::int64_t> approved = storage::PlanStore(db).find_approved_unstarted();
+  if (approved) {
     try {
-      if (find_rehires_unknown_to_plan(db, client, listed, options.now()) > 0) {
-        break; // planned again below (the new plan supersedes it)
+      if (find_rehires_unknown_to_plan(db, client, *approved, options.now()) > 0) {
+        storage::PlanStore(db).set_status(*approved, storage::PlanStatus::superseded, options.now());
+        approved.reset(); // its HR file is planned again below
       }
     } catch (const ApiError& e) {
       summary.outcome = fmt::format("looking up resigned Feishu users for rehires failed, plan {} not applied: {}",
-                                    listed.id, e.what());
+                                    *approved, e.what());
       spdlog::warn("{}", summary.outcome);
       return summary;
     }
+  }
+  if (approved) {
     StoredMirror mirror(db);
-    summary.apply = apply_plan(db, client, mirror, listed.id, apply_options(config, options));
-    summary.plan_id = listed.id;
+    summary.apply = apply_plan(db, client, mirror, *approved, apply_options(config, options));
+    summary.plan_id = *approved;
     summary.plan_status = summary.apply->status;
     if (summary.apply->stopped || summary.apply->status != storage::PlanStatus::done) {
       summary.outcome = describe(*summary.apply);
       return summary;
     }
-    break;
   }
 
   // 2. Refresh; the mirror gate decides whether it may be planned against.

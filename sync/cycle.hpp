@@ -5,8 +5,8 @@
 // The steps, and where each stops the cycle:
 //   1. a plan left applying (crash, or a stop) is resumed; stopped again → return; then a plan
 //      approved but not begun (released by `dirsync approve`) is applied, unless the rehire look-up
-//      finds resigned accounts it did not know (then it is planned again below); stopped or
-//      failed → return;
+//      finds resigned accounts it did not know (then it is superseded and its file planned again
+//      below); stopped or failed → return;
 //   2. refresh (the mirror gate decides whether it is trusted);
 //   3. intake of `file` (recorded and handed to on_intake even when the refresh is not trusted),
 //      rejected → return; without a file, the newest accepted HR file is planned again;
@@ -68,7 +68,7 @@ storage::Plan plan_from_hr_file(storage::Database& db, const config::Config& con
 // account for whose resignation dirsync saw only after the plan was made (by employee number, or
 // by email/mobile for an account without one). Non-zero: the plan could make a second account for
 // a rehire; plan the file again instead. Throws ApiError, StorageError.
-std::size_t find_rehires_unknown_to_plan(storage::Database& db, feishu::Client& client, const storage::Plan& plan,
+std::size_t find_rehires_unknown_to_plan(storage::Database& db, feishu::Client& client, std::int64_t plan_id,
                                          std::int64_t now);
 
 struct CycleOptions

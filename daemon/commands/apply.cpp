@@ -14,6 +14,7 @@
 #include "config/loader.hpp"
 #include "daemon/commands.hpp"
 #include "daemon/exit_code.hpp"
+#include "daemon/instance_lock.hpp"
 #include "daemon/plan_report.hpp"
 #include "daemon/refresh_progress.hpp"
 #include "feishu/client.hpp"
@@ -132,17 +133,21 @@ ExitCode run_apply(const ApplyCommandOptions& options, const Invocation& inv, st
 {
   const config::Config config = config::load_config(inv.config_path);
   storage::Database db(config.storage.database);
+  // One process at a time changes the tenant: not beside the daemon or another apply.
+  const InstanceLock lock(lock_path_for(config.storage.database), "dirsync apply");
   feishu::Client client(config.feishu);
 
   std::int64_t plan_id = 0;
   if (options.plan_id) {
     plan_id = *options.plan_id;
-    const auto plan = storage::PlanStore(db).find(plan_id);
-    if (plan && plan->status == storage::PlanStatus::approved &&
-        sync::find_rehires_unknown_to_plan(db, client, *plan, unix_now()) > 0) {
+    storage::PlanStore plans(db);
+    const auto plan = plans.find(plan_id);
+    if (plan && plan->status == storage::PlanStatus::approved && !plan->started_at &&
+        sync::find_rehires_unknown_to_plan(db, client, plan_id, unix_now()) > 0) {
+      plans.set_status(plan_id, storage::PlanStatus::superseded, unix_now());
       out << fmt::format("plan {} was made without knowing the resigned Feishu accounts of people it would create "
-                         "anew (they left before dirsync saw them); nothing was applied. Plan the file again: "
-                         "`dirsync apply FILE`\n", plan_id);
+                         "anew (they left before dirsync saw them); nothing was applied and it is superseded. Plan "
+                         "the file again: `dirsync apply FILE`\n", plan_id);
       return ExitCode::failure;
     }
   } else {
@@ -178,6 +183,7 @@ ExitCode run_sync(const std::optional<std::filesystem::path>& file, const Invoca
 {
   const config::Config config = config::load_config(inv.config_path);
   storage::Database db(config.storage.database);
+  const InstanceLock lock(lock_path_for(config.storage.database), "dirsync sync");
   feishu::Client client(config.feishu);
 
   ApplyProgressLine progress;

@@ -86,7 +86,7 @@ ExitCode run_approve(const ApproveOptions& options, const Invocation& inv, std::
   for (const std::string& reason : plan->held_reasons) {
     out << "  - " << reason << '\n';
   }
-  out << fmt::format("the daemon applies it in its next cycle (or now: `dirsync apply --plan {}`)\n", plan->id);
+  out << fmt::format("a running daemon applies it within seconds; without one: `dirsync apply --plan {}`\n", plan->id);
   return ExitCode::success;
 }
 

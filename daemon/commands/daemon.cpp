@@ -25,6 +25,7 @@
 #include "daemon/status_server.hpp"
 #include "hr/inbox.hpp"
 #include "storage/database.hpp"
+#include "storage/plan_store.hpp"
 #include "storage/status_store.hpp"
 
 #include <CLI/CLI.hpp>
@@ -204,6 +205,8 @@ ExitCode run_daemon(const Invocation& inv)
       spdlog::warn("{} (dirsync status will not show the last cycle)", e.what());
     }
   };
+  // A plan released with `dirsync approve` is applied within seconds, not at the next interval.
+  options.work_waiting = [&db] { return storage::PlanStore(db).find_approved_unstarted().has_value(); };
   ServiceLoop loop(config, [&cycle](const CycleRequest& request) { return cycle.run(request); }, source, notifier,
                    std::move(options));
   loop_for_state = &loop;

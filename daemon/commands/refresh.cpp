@@ -14,6 +14,7 @@
 #include "config/loader.hpp"
 #include "daemon/commands.hpp"
 #include "daemon/exit_code.hpp"
+#include "daemon/instance_lock.hpp"
 #include "daemon/refresh_progress.hpp"
 #include "feishu/client.hpp"
 #include "storage/database.hpp"
@@ -78,6 +79,9 @@ ExitCode run_refresh(const RefreshCommandOptions& options, const Invocation& inv
 {
   const config::Config config = config::load_config(inv.config_path);
   storage::Database db(config.storage.database);
+  // Not beside the daemon or an apply: the mirror an apply checks its preconditions against must
+  // not move under it.
+  const InstanceLock lock(lock_path_for(config.storage.database), "dirsync refresh");
   feishu::Client client(config.feishu);
 
   RefreshProgressDisplay progress;

@@ -277,7 +277,7 @@ TEST_CASE("a second dirsync daemon on the same database refuses to start and nam
   const auto code = second->wait_exit(10s);
   REQUIRE(code.has_value());
   CHECK(*code == 1);
-  CHECK_THAT(second->log(), Catch::Contains(fmt::format("another dirsync daemon (pid {}) is already running", first->pid())));
+  CHECK_THAT(second->log(), Catch::Contains(fmt::format("dirsync daemon (pid {}) is already working on this database", first->pid())));
   // The first one is unharmed.
   CHECK(http_get(inst.port, "/healthz").status == 200);
 }

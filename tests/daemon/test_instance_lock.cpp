@@ -31,7 +31,8 @@ TEST_CASE("InstanceLock refuses a second holder and names the first one's pid", 
       InstanceLock second(path);
       FAIL("a second lock was taken");
     } catch (const Error& e) {
-      CHECK_THAT(e.what(), Catch::Contains("another dirsync daemon (pid " + std::to_string(::getpid()) + ")"));
+      CHECK_THAT(e.what(), Catch::Contains("dirsync daemon (pid " + std::to_string(::getpid()) +
+                                           ") is already working on this database"));
       CHECK_THAT(e.what(), Catch::Contains(path.string()));
     }
   }
@@ -39,6 +40,19 @@ TEST_CASE("InstanceLock refuses a second holder and names the first one's pid", 
   CHECK_FALSE(find_lock_holder(path).has_value());
   InstanceLock again(path);
   CHECK(find_lock_holder(path).has_value());
+}
+
+TEST_CASE("InstanceLock names the command holding it, for the refusal and for status", "[daemon]")
+{
+  ScratchDir dir;
+  const auto path = dir / "mirror.db.lock";
+  InstanceLock first(path, "dirsync apply");
+  const auto holder = find_lock_holder(path);
+  REQUIRE(holder.has_value());
+  CHECK(holder->command == "dirsync apply");
+  CHECK(holder->pid == ::getpid());
+  CHECK_THROWS_WITH(InstanceLock(path, "dirsync refresh"),
+                    Catch::Contains("dirsync apply (pid " + std::to_string(::getpid()) + ") is already working"));
 }
 
 TEST_CASE("InstanceLock names the folder when the lock cannot be created", "[daemon]")

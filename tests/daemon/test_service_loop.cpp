@@ -508,3 +508,53 @@ TEST_CASE("ServiceLoop counts a cycle that reports failure like one that threw, 
   CHECK_THAT(stats.last_error, Catch::Contains("not trusted"));
   CHECK_FALSE(loop->health().healthy);
 }
+
+namespace {
+
+// Runs the loop with `h`'s options until `count` cycles (that succeed, with no HR file) have run.
+std::vector<CycleRecord> run_cycles(Harness& h, std::chrono::seconds interval, std::size_t count)
+{
+  std::vector<CycleRecord> cycles;
+  std::unique_ptr<ServiceLoop> loop;
+  loop = std::make_unique<ServiceLoop>(
+    config_with_interval(interval),
+    [&](const CycleRequest&) {
+      cycles.push_back({h.clock.elapsed(), std::nullopt});
+      if (cycles.size() == count) {
+        loop->request_stop();
+      }
+      return CycleSummary{"fine", 0, 0};
+    },
+    h.source, h.notifier, h.options);
+  loop->run();
+  return cycles;
+}
+
+} // namespace
+
+TEST_CASE("ServiceLoop starts a cycle within the poll interval when an approved plan waits", "[daemon]")
+{
+  Harness h;
+  h.options.work_poll_interval = 5s;
+  // The admin approves a plan 100 s after start: well inside the 15-minute interval.
+  h.options.work_waiting = [&] { return h.clock.elapsed() >= 100s; };
+  const auto cycles = run_cycles(h, 900s, 2);
+
+  REQUIRE(cycles.size() == 2);
+  CHECK(cycles[0].at == 0ms);
+  // Polled every 5 s while idle: the approval is seen at the first poll after 100 s.
+  CHECK(cycles[1].at >= 100s);
+  CHECK(cycles[1].at <= 105s);
+  CHECK(h.source.max_timeout <= 5s);
+}
+
+TEST_CASE("ServiceLoop takes a failing work_waiting check as no work, and goes on", "[daemon]")
+{
+  Harness h;
+  h.options.work_poll_interval = 5s;
+  h.options.work_waiting = []() -> bool { throw StorageError("mirror.db: database is locked"); };
+  const auto cycles = run_cycles(h, 60s, 2);
+
+  REQUIRE(cycles.size() == 2);
+  CHECK(cycles[1].at >= 57s); // the interval decided, not the broken check
+}

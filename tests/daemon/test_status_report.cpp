@@ -68,6 +68,21 @@ TEST_CASE("build_status shows held plans with how to release them, failures and 
   CHECK_THAT(text, Catch::Contains("b.csv"));
 }
 
+TEST_CASE("build_status tells a command-line run holding the lock from a running daemon", "[daemon]")
+{
+  ScratchDir dir;
+  const config::Config c = config_in(dir);
+  write_status_fixture(c.storage.database);
+  InstanceLock lock(lock_path_for(c.storage.database), "dirsync apply");
+
+  const json::Value s = build_status(c);
+  const json::Value& d = *s.find("daemon");
+  CHECK_FALSE(d.get_bool("running"));
+  CHECK(d.get_string("busy") == "dirsync apply");
+  CHECK_THAT(status_text(s, 1700000360),
+             Catch::Contains("not running; dirsync apply (pid " + std::to_string(::getpid()) + ") is working"));
+}
+
 TEST_CASE("build_status sees a running daemon through its lock and its state file", "[daemon]")
 {
   ScratchDir dir;
