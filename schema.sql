@@ -124,11 +124,17 @@ CREATE TABLE users (
   is_unjoin          INTEGER NOT NULL DEFAULT 0 CHECK (is_unjoin IN (0, 1)), -- invited, not yet joined
   mirror_state       TEXT NOT NULL DEFAULT 'active'
                        CHECK (mirror_state IN ('active', 'resigned', 'out_of_scope')),
-  resigned_seen_at   INTEGER,                     -- when dirsync first saw the resignation
+  resigned_seen_at   INTEGER,                     -- when dirsync first saw the resignation (for a user
+                                                  -- found already resigned by a rehire look-up: then)
+  resurrect_refused  INTEGER,                     -- Feishu's code refusing dirsync's last resurrect of this
+                                                  -- resigned user: 44028 past the recoverable time, 44030/
+                                                  -- 44031/44032 mobile/email/user_id held by another user;
+                                                  -- NULL when none, cleared when the user is active again
   raw                TEXT NOT NULL CHECK (json_valid(raw)),
   first_seen         INTEGER NOT NULL,
   last_seen          INTEGER NOT NULL,
   CHECK (mirror_state IS NOT 'resigned' OR resigned_seen_at IS NOT NULL),
+  CHECK (resurrect_refused IS NULL OR mirror_state = 'resigned'),
   CHECK (last_seen >= first_seen)
 );
 CREATE INDEX users_by_employee_no ON users (employee_no);

@@ -5,7 +5,7 @@
 # against it, then drops the HR exports of examples/hr/ into the inbox one after the other, as HR
 # would, and shows what happened to each: its report, the plan, the tenant afterwards. At the end:
 # `dirsync status`, /metrics, and SQL on the mirror. No Feishu account is needed. (胡雪, E0015, left
-# the sample tenant 11 days ago, so HR's exports do not list her.)
+# the sample tenant 11 days ago, before dirsync ever saw it, so HR's first exports do not list her.)
 #
 #   01-employees-duplicate.csv  two rows share an employee number: rejected, nothing planned
 #   02-employees-hires.csv      the corrected export, with two new hires: the first plan against the
@@ -13,7 +13,8 @@
 #                               (dirsync approve); the daemon sees the approval and applies it
 #   03-employees-mover.csv      黄磊 moves from 前端组 to 后端组 and becomes 高级工程师
 #   04-employees-leaver.csv     吴强 has left: his account is deleted
-#   05-employees-rehire.csv     吴强 is back: his account is resurrected
+#   05-employees-rehire.csv     吴强 is back: his account is resurrected; so is 胡雪's, though she left
+#                               before dirsync's first refresh (found by her email and mobile)
 #
 # Every step checks its expected outcome and stops the demo with a message when it is not met.
 # Everything it starts is stopped on exit (trap); its state is in examples/demo-state/ (kept for
@@ -175,6 +176,11 @@ drop "$here/hr/05-employees-rehire.csv" accepted
 wait_plan 05-employees-rehire.csv done > /dev/null
 expect_sql "吴强 (E0010) is back, on his old account" \
   "SELECT mirror_state FROM users WHERE employee_no = 'E0010'" active
+expect_sql "胡雪 (E0015), who left before dirsync started, is back on her old account, in 后端组" \
+  "SELECT count(*) || ' ' || group_concat(u.mirror_state) || ' ' || group_concat(v.department) FROM users u JOIN v_users v USING (open_id) WHERE u.employee_no = 'E0015'" \
+  "1 active 技术部/后端组"
+expect_sql "both rehires were resurrects, no new account" \
+  "SELECT resurrects || ' ' || creates FROM v_plans WHERE id = (SELECT max(id) FROM plans)" "2 0"
 
 bold "dirsync status"
 "$dirsync" status --config "$config" | sed 's/^/   /'

@@ -28,6 +28,9 @@ struct MirrorUser
   feishu::User user;                        // as last refreshed (user.raw is not loaded by snapshots)
   MirrorState state = MirrorState::active;
   std::optional<std::int64_t> resigned_seen_at; // when dirsync first saw the resignation
+  // Feishu's code refusing dirsync's last resurrect of this resigned user (44028 past the
+  // recoverable time; 44030/44031/44032 their mobile/email/user_id is held by another user).
+  std::optional<long long> resurrect_refused;
   std::string primary_department;           // open_department_id; empty when none
 };
 

@@ -203,6 +203,7 @@ public:
           mirror_state = excluded.mirror_state,
           resigned_seen_at = CASE WHEN excluded.mirror_state = 'resigned'
                                   THEN coalesce(users.resigned_seen_at, excluded.resigned_seen_at) END,
+          resurrect_refused = CASE WHEN excluded.mirror_state = 'resigned' THEN users.resurrect_refused END,
           raw = excluded.raw, last_seen = max(users.last_seen, excluded.last_seen))"),
       m_delete_memberships(sql, "DELETE FROM user_departments WHERE open_id = ?"),
       m_insert_membership(sql, R"(
@@ -216,7 +217,8 @@ public:
         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18))"),
       m_set_state(sql, R"(
         UPDATE users SET mirror_state = ?2,
-                         resigned_seen_at = CASE WHEN ?2 = 'resigned' THEN coalesce(resigned_seen_at, ?3) END
+                         resigned_seen_at = CASE WHEN ?2 = 'resigned' THEN coalesce(resigned_seen_at, ?3) END,
+                         resurrect_refused = CASE WHEN ?2 = 'resigned' THEN resurrect_refused END
          WHERE open_id = ?1)")
   {
   }
@@ -675,7 +677,8 @@ void in_transaction(Database& db, F&& f)
 constexpr const char* k_user_columns =
   "open_id, user_id, union_id, employee_no, name, en_name, nickname, email, enterprise_email, mobile, "
   "leader_open_id, job_title, employee_type, join_time, city, country, work_station, gender, "
-  "is_tenant_manager, is_frozen, is_resigned, is_activated, is_exited, is_unjoin, mirror_state, resigned_seen_at";
+  "is_tenant_manager, is_frozen, is_resigned, is_activated, is_exited, is_unjoin, mirror_state, resigned_seen_at, "
+  "resurrect_refused";
 
 // A users row (k_user_columns) as a MirrorUser, without its departments.
 MirrorUser read_mirror_user(SQLite::Statement& users)
@@ -710,6 +713,7 @@ MirrorUser read_mirror_user(SQLite::Statement& users)
   u.status.is_unjoin = users.getColumn(23).getInt() != 0;
   m.state = mirror_state_from(users.getColumn(24).getString());
   m.resigned_seen_at = nullable_int(users.getColumn(25));
+  m.resurrect_refused = nullable_int(users.getColumn(26));
   return m;
 }
 
@@ -1050,6 +1054,17 @@ void MirrorStore::mark_resigned(const std::string& open_id, std::int64_t now)
       MirrorWriter writer(sql, std::nullopt, now);
       writer.set_state(open_id, MirrorState::resigned, *known);
     });
+  });
+}
+
+void MirrorStore::mark_resurrect_refused(const std::string& open_id, long long code)
+{
+  auto& sql = SqliteAccess::connection(m_db);
+  guarded(m_db, fmt::format("recording that Feishu refused to resurrect user {}", open_id), [&] {
+    SQLite::Statement st(sql, "UPDATE users SET resurrect_refused = ? WHERE open_id = ? AND mirror_state = 'resigned'");
+    st.bind(1, static_cast<std::int64_t>(code));
+    st.bind(2, open_id);
+    st.exec();
   });
 }
 

@@ -111,6 +111,12 @@ public:
   // upsert_user.
   void mark_resigned(const std::string& open_id, std::int64_t now);
 
+  // Records that Feishu refused to resurrect a resigned user with `code` (44028 past the
+  // recoverable time; 44030/44031/44032 mobile/email/user_id held by another user), so that the
+  // next plan does not send the same resurrect again (see sync/planner.cpp). Kept until the user
+  // is stored active again. No-op for a user the mirror does not have as resigned.
+  void mark_resurrect_refused(const std::string& open_id, long long code);
+
 private:
   std::optional<MirrorUser> find_user_where(const char* condition, const std::string& value) const;
 

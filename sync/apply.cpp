@@ -12,7 +12,9 @@
 // the planner's order only as a priority: the ready operation with the lowest seq goes next.
 //
 // One operation, by one worker:
-//   1. On its first send, its precondition (what the target looked like when planned) is compared
+//   1. On its first send, an update, freeze or set_leader of a user the mirror has as resigned is
+//      skipped (the resurrect planned before it failed), and its precondition (what the target
+//      looked like when planned) is compared
 //      with the mirror now; a target that changed is skipped with the difference as the reason
 //      (the next plan looks again). A set_leader, or an operation on a user created earlier in the
 //      plan, finds its users through the links that earlier operations recorded.
@@ -22,7 +24,10 @@
 //      A business error fails this operation only, with Feishu's code, msg and log id; the plan
 //      goes on. Some answers mean an earlier send landed: 42006 to a delete (already resigned),
 //      44033 to a resurrect that may have been sent before (not resigned any more), and a
-//      uniqueness conflict to a create that may have been sent before.
+//      uniqueness conflict to a create that may have been sent before. A resurrect Feishu refuses
+//      for good (44028 past the recoverable time, 44030/44031/44032 mobile/email/user_id now held
+//      by someone else) is also recorded on the user in the mirror, so the next plan creates a new
+//      account or reports a conflict instead of sending it again.
 //   4. A failure after which it is unknown whether the request landed (the client gave up on 5xx,
 //      timeouts or dropped connections, or would not repeat a non-idempotent request) makes the
 //      operation "uncertain": before sending again, apply asks Feishu whether it landed (below).
@@ -81,6 +86,14 @@ bool is_create_conflict(long long code)
 bool is_token_refusal(long long code)
 {
   return code == 99991661 || code == 99991663 || code == 99991664 || code == 99991665;
+}
+
+// Answers to a resurrect that a second try would get again: past the recoverable time (44028), or
+// the user's mobile, email or user_id is now held by someone else (44030, 44031, 44032). The mirror
+// records them so that the next plan does something else (sync/planner.cpp).
+bool is_resurrect_refusal(long long code)
+{
+  return code == 44028 || code == 44030 || code == 44031 || code == 44032;
 }
 
 constexpr long long k_user_resigned = 42006;
@@ -165,6 +178,9 @@ private:
   void work();
   void process(Operation& op);
   std::optional<std::string> resolve_target(Operation& op, std::string& open_id, std::string& leader_open_id);
+  // An update, freeze or set_leader of a user the mirror has as resigned (the resurrect planned
+  // before it failed) would only fail: why it is skipped, or nullopt.
+  std::optional<std::string> find_resigned_target(const Operation& op, const std::string& open_id);
   std::optional<std::string> find_precondition_mismatch(const Operation& op, const std::string& open_id);
   Landed send(const Operation& op, const std::string& open_id, const std::string& leader_open_id);
   std::optional<Landed> find_landed(const Operation& op, const std::string& open_id);
@@ -354,6 +370,18 @@ std::optional<std::string> Applier::resolve_target(Operation& op, std::string& o
   return std::nullopt;
 }
 
+std::optional<std::string> Applier::find_resigned_target(const Operation& op, const std::string& open_id)
+{
+  if (op.kind != OperationKind::update && op.kind != OperationKind::freeze && op.kind != OperationKind::set_leader) {
+    return std::nullopt;
+  }
+  const auto user = m_mirror.find_user(open_id);
+  if (!user || !user->status.is_resigned) {
+    return std::nullopt;
+  }
+  return fmt::format("user {} is resigned (a resurrect before it did not land); the next plan looks again", open_id);
+}
+
 std::optional<std::string> Applier::find_precondition_mismatch(const Operation& op, const std::string& open_id)
 {
   if (op.precondition.is_null()) {
@@ -511,6 +539,10 @@ void Applier::process(Operation& op)
       return;
     }
     if (!uncertain) {
+      if (const auto why = find_resigned_target(op, open_id)) {
+        record_skipped(op, *why);
+        return;
+      }
       if (const auto why = find_precondition_mismatch(op, open_id)) {
         record_skipped(op, *why);
         return;
@@ -581,6 +613,9 @@ void Applier::process(Operation& op)
           spdlog::warn("plan {} operation {} ({} {}) failed: {}", m_plan_id, op.seq, to_string(op.kind),
                        op.employee_no, e.what());
           record_failed(op, outcome_of(e));
+          if (op.kind == OperationKind::resurrect && is_resurrect_refusal(e.code())) {
+            m_mirror.record_resurrect_refused(open_id, e.code());
+          }
         }
         return;
       }

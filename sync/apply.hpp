@@ -40,6 +40,10 @@ public:
   // (a rehire who got a new account) is closed first; a link that already holds is left alone.
   virtual void record_link(const std::string& employee_no, const std::string& open_id, storage::LinkMethod method,
                            std::int64_t plan_id, std::int64_t now) = 0;
+  // Feishu refused to resurrect this resigned user with `code` (44028, 44030, 44031 or 44032):
+  // the next plan must not send the same resurrect again. Called after the operation was recorded
+  // failed, outside the journal's transaction.
+  virtual void record_resurrect_refused(const std::string& open_id, long long code) = 0;
 };
 
 // Where an apply stands; handed to ApplyOptions::on_progress after each finished operation.

@@ -4,12 +4,16 @@
 //
 // The steps, and where each stops the cycle:
 //   1. a plan left applying (crash, or a stop) is resumed; stopped again → return; then a plan
-//      approved but not begun (released by `dirsync approve`) is applied; stopped or failed → return;
+//      approved but not begun (released by `dirsync approve`) is applied, unless the rehire look-up
+//      finds resigned accounts it did not know (then it is superseded and its file planned again
+//      below); stopped or failed → return;
 //   2. refresh (the mirror gate decides whether it is trusted);
 //   3. intake of `file` (recorded and handed to on_intake even when the refresh is not trusted),
 //      rejected → return; without a file, the newest accepted HR file is planned again;
 //   4. refresh not trusted → return, nothing planned; no accepted HR file at all → return;
-//   5. plan, gate, store (sync/planning.hpp); held → return;
+//   5. look up the resigned accounts of rehires the mirror never saw (sync/rehire_lookup.hpp;
+//      Feishu failing → return, nothing planned), plan, gate, store (sync/planning.hpp); held →
+//      return;
 //   6. apply (sync/apply.hpp).
 #pragma once
 
@@ -43,16 +47,29 @@ struct PlanMade
 };
 
 // Reads `file` (recorded in hr_files, left where it is), and unless the source gate rejects it,
-// plans it against the mirror, runs the safety gates and stores the plan. Throws InputError when
-// the file cannot be read at all, StorageError when the mirror has no trusted refresh to plan
-// against (run `dirsync refresh`) or the database fails.
+// plans it against the mirror, runs the safety gates and stores the plan. With a `client`, the
+// resigned accounts of rehires the mirror never saw are looked up first (sync/rehire_lookup.hpp);
+// without one only the resigned users the mirror has seen can be resurrected. Throws InputError
+// when the file cannot be read at all, StorageError when the mirror has no trusted refresh to
+// plan against (run `dirsync refresh`) or the database fails, ApiError when the look-up fails
+// (nothing is planned then).
 PlanMade plan_from_file(storage::Database& db, const config::Config& config, const std::filesystem::path& file,
-                        std::int64_t now);
+                        std::int64_t now, feishu::Client* client = nullptr);
 
 // Plans an already accepted HR file (hr_files.id) against the mirror, gates and stores the plan
-// (sync/planning.hpp's plan_and_store). Throws StorageError as plan_from_file.
+// (sync/planning.hpp's plan_and_store), after the rehire look-up when given a client. Throws as
+// plan_from_file.
 storage::Plan plan_from_hr_file(storage::Database& db, const config::Config& config, std::int64_t hr_file_id,
-                                std::int64_t now);
+                                std::int64_t now, feishu::Client* client = nullptr);
+
+// Before applying a stored plan that has not begun (`dirsync approve`d, or made by `dirsync plan`
+// without the app secret): runs the rehire look-up (sync/rehire_lookup.hpp) on the plan's HR file,
+// then returns how many of the plan's unsent creates are for a person the mirror now has a resigned
+// account for whose resignation dirsync saw only after the plan was made (by employee number, or
+// by email/mobile for an account without one). Non-zero: the plan could make a second account for
+// a rehire; plan the file again instead. Throws ApiError, StorageError.
+std::size_t find_rehires_unknown_to_plan(storage::Database& db, feishu::Client& client, std::int64_t plan_id,
+                                         std::int64_t now);
 
 struct CycleOptions
 {

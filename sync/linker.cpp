@@ -80,6 +80,21 @@ Linker::Linker(const storage::MirrorSnapshot& mirror, const std::vector<storage:
         if (!inserted && u.resigned_seen_at.value_or(0) > it->second->resigned_seen_at.value_or(0)) {
           it->second = &u;
         }
+      } else {
+        // Only a resigned user without an employee number can be matched by email or mobile (the
+        // first-link rules); the latest resignation wins here too.
+        auto keep_latest = [&u](auto& index, std::string_view key) {
+          auto [it, inserted] = index.emplace(key, &u);
+          if (!inserted && u.resigned_seen_at.value_or(0) > it->second->resigned_seen_at.value_or(0)) {
+            it->second = &u;
+          }
+        };
+        if (!u.user.email.empty()) {
+          keep_latest(m_resigned_by_email, canonical_view(u.user.email, is_lower_ascii, lower_ascii));
+        }
+        if (!u.user.mobile.empty()) {
+          keep_latest(m_resigned_by_mobile, canonical_view(u.user.mobile, is_canonical_mobile, canonical_mobile));
+        }
       }
       continue;
     }
@@ -139,6 +154,14 @@ const MirrorUser* Linker::find_holder_of_mobile(std::string_view mobile) const
   return it == m_active_by_mobile.end() ? nullptr : it->second;
 }
 
+const MirrorUser* Linker::find_resigned_by(const std::unordered_map<std::string_view, const MirrorUser*>& index,
+                                           std::string_view value, bool (*is_canonical)(std::string_view),
+                                           std::string (*canonical)(std::string_view))
+{
+  auto it = is_canonical(value) ? index.find(value) : index.find(canonical(value));
+  return it == index.end() ? nullptr : it->second;
+}
+
 Linking Linker::link(const hr::Roster& roster, const LinkChecks& checks) const
 {
   Linking out;
@@ -194,6 +217,22 @@ Linking Linker::link(const hr::Roster& roster, const LinkChecks& checks) const
     }
     if (!p.mobile.empty()) {
       if (const MirrorUser* u = find_holder_of_mobile(p.mobile); unclaimed(u)) {
+        pl = {u, LinkMethod::mobile, true, false};
+        continue;
+      }
+    }
+    // A rehire whose old account never carried an employee number (no link is recorded until
+    // apply has resurrected or replaced it; is_new so that two rows claiming it are a conflict).
+    if (!p.email.empty()) {
+      if (const MirrorUser* u = find_resigned_by(m_resigned_by_email, p.email, is_lower_ascii, lower_ascii);
+          unclaimed(u)) {
+        pl = {u, LinkMethod::email, true, false};
+        continue;
+      }
+    }
+    if (!p.mobile.empty()) {
+      if (const MirrorUser* u = find_resigned_by(m_resigned_by_mobile, p.mobile, is_canonical_mobile, canonical_mobile);
+          unclaimed(u)) {
         pl = {u, LinkMethod::mobile, true, false};
         continue;
       }

@@ -6,7 +6,9 @@
 //   2. a resigned user whose employee_no equals theirs (a rehire: the planner resurrects or
 //      replaces them; no link is recorded until apply has done so);
 //   3. for an active HR row only, and only among users with no employee_no and no link: the user
-//      whose email equals theirs, then the one whose mobile does.
+//      whose email equals theirs, then the one whose mobile does; then, the same way, a resigned
+//      user (a rehire whose old account had no employee number; the planner resurrects or
+//      replaces them, and no link is recorded until apply has done so).
 // Conflicts are never guessed: two HR rows claiming one user, a user whose employee_no says one
 // person while the links say another, and an HR email or mobile held by another Feishu user are
 // reported with both sides, and everyone involved is left alone.
@@ -78,12 +80,19 @@ public:
   const storage::MirrorUser* find_holder_of_mobile(std::string_view mobile) const;
 
 private:
+  static const storage::MirrorUser*
+  find_resigned_by(const std::unordered_map<std::string_view, const storage::MirrorUser*>& index,
+                   std::string_view value, bool (*is_canonical)(std::string_view),
+                   std::string (*canonical)(std::string_view));
   std::string_view canonical_view(const std::string& value, bool (*is_canonical)(std::string_view),
                                   std::string (*canonical)(std::string_view));
 
   std::unordered_map<std::string_view, const storage::MirrorUser*> m_by_open_id;
   std::unordered_map<std::string_view, const storage::MirrorUser*> m_active_by_employee_no;
   std::unordered_map<std::string_view, const storage::MirrorUser*> m_resigned_by_employee_no;
+  // Resigned users without an employee number, by canonical email and mobile (latest resignation).
+  std::unordered_map<std::string_view, const storage::MirrorUser*> m_resigned_by_email;
+  std::unordered_map<std::string_view, const storage::MirrorUser*> m_resigned_by_mobile;
   // Keyed by the canonical form: a view into the snapshot when its value already is canonical
   // (the common case), else into m_canonical, which holds the converted copies.
   std::unordered_map<std::string_view, const storage::MirrorUser*> m_active_by_email;

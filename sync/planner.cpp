@@ -16,7 +16,11 @@
 //    no user → create (unless the join date minus future_hires.pre_start_days is still ahead);
 //    a resigned user → resurrect when the resignation was seen within rehire.resurrect_within_days
 //    and nobody holds their email or mobile, else a new account (the old link is closed when the
-//    create lands); an active user → update of the owned fields that differ. A terminated row with
+//    create lands). Feishu has the last word on a resurrect: one it refused (users.resurrect_refused,
+//    recorded by apply) is not planned again: past the recoverable time (44028) or user_id taken
+//    (44032) → a new account; mobile or email taken (44030/44031) → a new account too, unless HR
+//    still gives that same mobile or email, which no new account could have either: a conflict
+//    decision (rehire.identity_taken), nothing planned; an active user → update of the owned fields that differ. A terminated row with
 //    an active user, and (full mode only) a linked user whose employee number the export no
 //    longer lists, is a leaver: delete with acceptors, or freeze; tenant managers and
 //    safety.protected_users never are. Active users in scope that nobody claims are reported
@@ -74,6 +78,11 @@ std::string create_client_token(const std::string& app_id, const std::string& em
 namespace {
 
 constexpr std::int64_t k_day = 86400;
+// Feishu's answers refusing a resurrect (feishu-contact-api.md; recorded by apply in the mirror).
+constexpr long long k_past_recoverable_time = 44028;
+constexpr long long k_mobile_taken = 44030;
+constexpr long long k_email_taken = 44031;
+constexpr long long k_user_id_taken = 44032;
 
 bool is_resigned(const MirrorUser& u)
 {
@@ -350,6 +359,35 @@ private:
     return (by_email != nullptr && by_email != &u) || (by_mobile != nullptr && by_mobile != &u);
   }
 
+  // After Feishu refused a resurrect because the resigned user's mobile (44030) or email (44031)
+  // is held by someone else: that field's name when HR gives the person the same value (a new
+  // account could not have it either), else nullopt. A taken user_id (44032) does not stop a new
+  // account: dirsync does not set user_id on a create.
+  static std::optional<std::string> still_taken(const hr::Person& p, const MirrorUser& u, long long refused)
+  {
+    if (refused == k_mobile_taken && !p.mobile.empty() && !u.user.mobile.empty() &&
+        same_mobile(p.mobile, u.user.mobile)) {
+      return "mobile";
+    }
+    if (refused == k_email_taken && !p.email.empty() && !u.user.email.empty() &&
+        same_email(p.email, u.user.email)) {
+      return "email";
+    }
+    return std::nullopt;
+  }
+
+  // The other side of a refused resurrect, as far as the mirror knows it.
+  std::string holder_text(const MirrorUser& u, long long refused) const
+  {
+    const MirrorUser* holder = refused == k_mobile_taken ? m_linker.find_holder_of_mobile(u.user.mobile)
+                                                         : m_linker.find_holder_of_email(u.user.email);
+    if (holder == nullptr || holder == &u) {
+      return " outside what the app can see";
+    }
+    return fmt::format(": {} ({}{})", holder->user.open_id, holder->user.name,
+                       holder->user.employee_no.empty() ? "" : ", employee_no " + holder->user.employee_no);
+  }
+
   void decide_people(storage::Plan& plan)
   {
     m_state.resize(m_in.roster.people.size());
@@ -398,6 +436,22 @@ private:
       }
       if (is_resigned(*pl.user)) {
         if (future_hire(p)) {
+          continue;
+        }
+        if (const auto refused = pl.user->resurrect_refused) {
+          // Feishu refused this resurrect before: sending it again would fail again.
+          if (const std::optional<std::string> taken = still_taken(p, *pl.user, *refused)) {
+            decide(p.employee_no, pl.user->user.open_id, "conflict", "rehire.identity_taken",
+                   fmt::format("HR row {} (employee_no {}) is a rehire of {} (resigned), but Feishu refused to "
+                               "resurrect them ({}: their {} is now held by another user{}), and HR still gives "
+                               "that {}, so a new account could not have it either; nothing is planned: free it "
+                               "in Feishu, or give the person another {} in HR",
+                               p.row, p.employee_no, pl.user->user.open_id, *refused, *taken,
+                               holder_text(*pl.user, *refused), *taken, *taken));
+            continue;
+          }
+          st.user = pl.user;
+          st.outcome = Outcome::create;
           continue;
         }
         st.user = pl.user;
@@ -552,12 +606,9 @@ private:
       reason = fmt::format("new in HR (row {})", p.row);
       rule = "create.new_hire";
     } else {
-      reason = fmt::format("rehired (row {}); {} resigned {} and cannot be resurrected ({}); a new account "
+      reason = fmt::format("rehired (row {}); {} (resignation {}) cannot be resurrected ({}); a new account "
                            "replaces it and the old link is kept as history",
-                           p.row, replaces,
-                           st.user->resigned_seen_at ? "on " + format_date(*st.user->resigned_seen_at) : "earlier",
-                           someone_else_holds(*st.user) ? "another user now holds their email or mobile"
-                                                        : "beyond rehire.resurrect_within_days");
+                           p.row, replaces, resignation_seen(*st.user), why_not_resurrected(*st.user));
       rule = "rehire.create_anew";
     }
     add_op(OperationKind::create, &p, "", std::move(reason), payload, Value(), std::move(rule));
@@ -568,6 +619,33 @@ private:
     } else if (leader.kind == LeaderTarget::unresolved) {
       note_unresolved_leader(p, "");
     }
+  }
+
+  // When dirsync first saw the resignation: a refresh, a delete of its own, or the rehire look-up
+  // (sync/rehire_lookup.hpp) of a user who had resigned before; Feishu does not say when.
+  static std::string resignation_seen(const MirrorUser& u)
+  {
+    return u.resigned_seen_at ? "first seen by dirsync on " + format_date(*u.resigned_seen_at) : "not dated";
+  }
+
+  std::string why_not_resurrected(const MirrorUser& u) const
+  {
+    if (u.resurrect_refused) {
+      switch (*u.resurrect_refused) {
+      case k_past_recoverable_time:
+        return "Feishu refused the resurrect: 44028, past the recoverable time";
+      case k_mobile_taken:
+        return "Feishu refused the resurrect: 44030, their mobile is held by another user";
+      case k_email_taken:
+        return "Feishu refused the resurrect: 44031, their email is held by another user";
+      case k_user_id_taken:
+        return "Feishu refused the resurrect: 44032, their user_id is held by another user";
+      default:
+        return fmt::format("Feishu refused the resurrect: {}", *u.resurrect_refused);
+      }
+    }
+    return someone_else_holds(u) ? "another user now holds their email or mobile"
+                                 : "beyond rehire.resurrect_within_days";
   }
 
   int create_depth(const hr::Person& p) const
@@ -591,9 +669,9 @@ private:
     feishu::UserResurrect r;
     r.departments.push_back({st.department, std::nullopt, std::nullopt});
     add_op(OperationKind::resurrect, &p, u.user.open_id,
-           fmt::format("rehired (row {}); resigned {}, within rehire.resurrect_within_days ({})", p.row,
-                       u.resigned_seen_at ? "on " + format_date(*u.resigned_seen_at) : "recently",
-                       m_sync.rehire.resurrect_within_days),
+           fmt::format("rehired (row {}); resignation {}, within rehire.resurrect_within_days ({}); Feishu "
+                       "has the last word",
+                       p.row, resignation_seen(u), m_sync.rehire.resurrect_within_days),
            feishu::encode(r), Value::object({{"is_resigned", true}}), "rehire.resurrect");
 
     // Feishu does not restore a resurrected user's fields: set every owned field HR gives.

@@ -62,4 +62,9 @@ void StoredMirror::record_link(const std::string& employee_no, const std::string
   m_links.replace(employee_no, open_id, method, plan_id, now, reason);
 }
 
+void StoredMirror::record_resurrect_refused(const std::string& open_id, long long code)
+{
+  m_mirror.mark_resurrect_refused(open_id, code);
+}
+
 } // namespace dirsync::sync

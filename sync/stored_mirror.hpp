@@ -28,6 +28,7 @@ public:
   void record_resigned(const std::string& open_id, std::int64_t now) override;
   void record_link(const std::string& employee_no, const std::string& open_id, storage::LinkMethod method,
                    std::int64_t plan_id, std::int64_t now) override;
+  void record_resurrect_refused(const std::string& open_id, long long code) override;
 
 private:
   storage::MirrorStore m_mirror;

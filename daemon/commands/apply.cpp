@@ -21,6 +21,7 @@
 #include "hr/report.hpp"
 #include "storage/database.hpp"
 #include "storage/journal.hpp"
+#include "storage/plan_store.hpp"
 #include "sync/apply.hpp"
 #include "sync/cycle.hpp"
 #include "sync/stored_mirror.hpp"
@@ -139,13 +140,23 @@ ExitCode run_apply(const ApplyCommandOptions& options, const Invocation& inv, st
   std::int64_t plan_id = 0;
   if (options.plan_id) {
     plan_id = *options.plan_id;
+    storage::PlanStore plans(db);
+    const auto plan = plans.find(plan_id);
+    if (plan && plan->status == storage::PlanStatus::approved && !plan->started_at &&
+        sync::find_rehires_unknown_to_plan(db, client, plan_id, unix_now()) > 0) {
+      plans.set_status(plan_id, storage::PlanStatus::superseded, unix_now());
+      out << fmt::format("plan {} was made without knowing the resigned Feishu accounts of people it would create "
+                         "anew (they left before dirsync saw them); nothing was applied and it is superseded. Plan "
+                         "the file again: `dirsync apply FILE`\n", plan_id);
+      return ExitCode::failure;
+    }
   } else {
     if (const auto applying = storage::Journal(db).find_applying_plan()) {
       out << fmt::format("plan {} is still being applied (an earlier run stopped); finish it first with "
                          "`dirsync apply --plan {}`\n", *applying, *applying);
       return ExitCode::failure;
     }
-    const auto made = sync::plan_from_file(db, config, *options.file, unix_now());
+    const auto made = sync::plan_from_file(db, config, *options.file, unix_now(), &client);
     if (!made.accepted) {
       out << hr::to_text(made.report);
       out << fmt::format("{}: REJECTED, nothing was planned: {}\n", options.file->string(), made.rejected_reason);

@@ -6,18 +6,28 @@
 // says to run `dirsync refresh`. The file is recorded like any other (hr_files), but not moved.
 // Exit codes: 0 planned, 3 planned and held by a safety rule, 1 the file was rejected (its report
 // is printed) or nothing could be planned.
+//
+// Rehires (sync/rehire_lookup.hpp): when the app secret is available, the resigned Feishu accounts
+// of HR rows the mirror cannot account for are looked up first (read-only requests), as `dirsync
+// apply` and the daemon do, so the plan shows the resurrect they would make. Without a secret the
+// command stays offline and says, when such rows exist, that it only knows the resigned users the
+// mirror has seen (a rehire of someone who left before dirsync's first refresh shows as a create).
 #include "common/error.hpp"
 #include "config/loader.hpp"
 #include "daemon/commands.hpp"
 #include "daemon/exit_code.hpp"
 #include "daemon/plan_report.hpp"
 #include "hr/report.hpp"
+#include "feishu/client.hpp"
+#include "storage/link_store.hpp"
 #include "storage/mirror_store.hpp"
 #include "sync/intake.hpp"
 #include "sync/planning.hpp"
+#include "sync/rehire_lookup.hpp"
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <chrono>
 #include <memory>
@@ -57,7 +67,7 @@ ExitCode run_plan(const PlanOptions& options, const Invocation& inv, std::ostrea
 {
   const config::Config config = config::load_config(inv.config_path, config::SecretUse::optional);
   storage::Database db(config.storage.database);
-  const storage::MirrorStore mirror(db);
+  storage::MirrorStore mirror(db);
   require_trusted(mirror.find_latest_refresh().value_or(storage::RefreshRun{}));
 
   const sync::IntakeOutcome intake = sync::intake_file(db, config, options.file);
@@ -70,10 +80,35 @@ ExitCode run_plan(const PlanOptions& options, const Invocation& inv, std::ostrea
     return ExitCode::failure;
   }
 
-  const storage::MirrorSnapshot snapshot = mirror.load_snapshot();
+  storage::MirrorSnapshot snapshot = mirror.load_snapshot();
   require_trusted(snapshot.refresh); // again: a refresh may have finished since
   const std::int64_t now =
     std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  const std::vector<storage::Link> links = storage::LinkStore(db).current();
+  if (!config.feishu.app_secret.empty()) {
+    feishu::Client client(config.feishu);
+    try {
+      if (sync::look_up_rehires(client, mirror, intake.result.roster, snapshot, links, now).found > 0) {
+        snapshot = mirror.load_snapshot();
+      }
+    } catch (const ApiError& e) {
+      throw Error(fmt::format("looking up the resigned Feishu accounts of rehires failed: {}; nothing was planned "
+                              "(without it a rehire could be planned as a second account). Try again",
+                              e.what()));
+    }
+  } else if (const auto unmatched = sync::find_unmatched_contacts(intake.result.roster, snapshot, links);
+             unmatched.rows > 0) {
+    const std::string note = fmt::format(
+      "no app secret, so Feishu was not asked about the {} HR rows the mirror cannot match: this plan knows only "
+      "the resigned users the mirror has seen (a rehire of someone who left before dirsync's first refresh "
+      "shows as a create; `dirsync apply`, `dirsync sync` and the daemon look them up)",
+      unmatched.rows);
+    if (options.json) {
+      spdlog::warn("{}", note);
+    } else {
+      out << "note: " << note << '\n';
+    }
+  }
   const storage::Plan plan =
     sync::plan_and_store(db, config, intake.hr_file_id, intake.result.roster, snapshot, now);
   if (options.json) {

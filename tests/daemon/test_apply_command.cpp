@@ -17,6 +17,7 @@
 #include <fmt/format.h>
 
 #include <csignal>
+#include <functional>
 #include <map>
 #include <set>
 #include <sstream>
@@ -46,8 +47,9 @@ struct HrPerson
 class SyncRig
 {
 public:
-  explicit SyncRig(std::size_t users = 40, std::vector<std::string> emulator_args = {}, bool hold_first_plan = false)
-    : m_emulator(seed(users), std::move(emulator_args))
+  explicit SyncRig(std::size_t users = 40, std::vector<std::string> emulator_args = {}, bool hold_first_plan = false,
+                   const std::function<void(json::Value&)>& edit_seed = {})
+    : m_emulator(seed(users, edit_seed), std::move(emulator_args))
   {
     std::filesystem::permissions(m_dir.write("secret", "test-secret"), std::filesystem::perms::owner_read |
                                                                          std::filesystem::perms::owner_write);
@@ -91,12 +93,42 @@ logging:
     }
   }
 
-  static json::Value seed(std::size_t users)
+  static json::Value seed(std::size_t users, const std::function<void(json::Value&)>& edit = {})
   {
     TenantShape shape;
     shape.users = users;
     shape.departments = 4;
-    return generate_tenant(shape);
+    json::Value tenant = generate_tenant(shape);
+    if (edit) {
+      edit(tenant);
+    }
+    return tenant;
+  }
+
+  // Edits the seed user with this employee number.
+  static void edit_user(json::Value& seed, const std::string& employee_no, const std::function<void(json::Value&)>& edit)
+  {
+    for (auto& u : seed["users"].as_array()) {
+      if (u.get_string("employee_no") == employee_no) {
+        edit(u);
+        return;
+      }
+    }
+    FAIL("no seed user " << employee_no);
+  }
+
+  // The HR row of a seed user, as the emulator has them now (resigned ones included).
+  HrPerson person_of(const std::string& employee_no) const
+  {
+    json::Value u = user(employee_no);
+    HrPerson p;
+    p.name = u.get_string("name");
+    p.email = u.get_string("email");
+    p.mobile = u.get_string("mobile");
+    p.department = u["department_ids"].as_array().at(0).as_string();
+    p.job_title = u.get_string("job_title");
+    p.leader = u.get_string("leader_user_id");
+    return p;
   }
 
   // Runs `dirsync --config ... ARGS` in this process; returns the exit code, output in `out`.
@@ -587,4 +619,153 @@ TEST_CASE("run_cycle hands the intake to on_intake before planning, and reports 
   CHECK(summary.apply->tally.done == 1);
   CHECK(summary.outcome == fmt::format("plan {} done: 1 done, 0 failed, 0 skipped", summary.plan_id));
   CHECK(rig.users().count("N00001") == 1);
+}
+
+// Rehires of people who resigned before dirsync's first refresh: Feishu's listings leave resigned
+// users out, so the mirror never saw their accounts (DESIGN.md §6, sync/rehire_lookup.hpp).
+namespace {
+
+// A seed whose E000020 resigned `days` ago, before any refresh; the rig's roster leaves them out.
+std::function<void(json::Value&)> resigned_before_load(const std::string& employee_no, std::int64_t days)
+{
+  return [employee_no, days](json::Value& seed) {
+    SyncRig::edit_user(seed, employee_no, [days](json::Value& u) { u.set("resigned_at", -days * 86400); });
+  };
+}
+
+std::int64_t count_users(const SyncRig& rig, const std::string& employee_no, bool active_only)
+{
+  std::int64_t n = 0;
+  const auto users = rig.users();
+  for (auto [it, end] = users.equal_range(employee_no); it != end; ++it) {
+    n += !active_only || !SyncRig::resigned(it->second);
+  }
+  return n;
+}
+
+} // namespace
+
+TEST_CASE("dirsync sync resurrects a rehire who resigned 11 days before the first refresh",
+          "[daemon][apply][emulator][rehire]")
+{
+  SyncRig rig(40, {}, false, resigned_before_load("E000020", 11));
+  json::Value old = rig.user("E000020");
+  REQUIRE(SyncRig::resigned(old));
+  REQUIRE(rig.dirsync({"refresh"}) == 0);
+  REQUIRE(rig.query_int("SELECT count(*) FROM users WHERE employee_no = 'E000020'") == 0); // not listed
+
+  rig.roster["E000020"] = rig.person_of("E000020");
+  rig.roster["E000020"].job_title = "架构师"; // and HR's fields are patched after the resurrect
+  const auto code = rig.dirsync({"sync", rig.write_roster("hr-1.csv").string()});
+  INFO(rig.out);
+  REQUIRE(code == 0);
+
+  json::Value back = rig.user("E000020");
+  CHECK(back.get_string("open_id") == old.get_string("open_id"));
+  CHECK_FALSE(SyncRig::resigned(back));
+  CHECK(back["department_ids"] == old["department_ids"]);
+  CHECK(back.get_string("job_title") == "架构师");
+  CHECK(count_users(rig, "E000020", false) == 1);
+  rig.check_matches_roster();
+  CHECK(rig.query_int("SELECT count(*) FROM operations WHERE kind = 'resurrect' AND state = 'done'") == 1);
+  CHECK(rig.query_int("SELECT count(*) FROM operations WHERE kind = 'create'") == 0);
+  CHECK(rig.query_int(fmt::format("SELECT count(*) FROM links WHERE employee_no = 'E000020' AND unlinked_at IS NULL "
+                                  "AND method = 'resurrected' AND open_id = '{}'",
+                                  old.get_string("open_id"))) == 1);
+  // The look-up stored the account with a history row before it was resurrected.
+  CHECK(rig.query_int("SELECT count(*) FROM user_history WHERE employee_no = 'E000020' AND is_resigned = 1") == 1);
+
+  // Nothing is left to do, and no request looks anyone up any more.
+  REQUIRE(rig.dirsync({"sync", rig.write_roster("hr-2.csv").string()}) == 0);
+  CHECK(rig.query_int("SELECT count(*) FROM operations WHERE plan_id = (SELECT max(id) FROM plans)") == 0);
+}
+
+TEST_CASE("dirsync sync tries to resurrect a rehire who resigned 40 days before, and after 44028 creates anew",
+          "[daemon][apply][emulator][rehire]")
+{
+  SyncRig rig(40, {}, false, resigned_before_load("E000021", 40));
+  json::Value old = rig.user("E000021");
+  REQUIRE(rig.dirsync({"refresh"}) == 0);
+  rig.roster["E000021"] = rig.person_of("E000021");
+
+  // First cycle: Feishu decides, and refuses.
+  rig.dirsync({"sync", rig.write_roster("hr-1.csv").string()});
+  INFO(rig.out);
+  CHECK(rig.query_int("SELECT count(*) FROM operations WHERE kind = 'resurrect' AND state = 'failed' AND code = 44028") ==
+        1);
+  CHECK(rig.query_int("SELECT resurrect_refused FROM users WHERE employee_no = 'E000021'") == 44028);
+  // The follow-up patch of the resigned user is skipped, not sent to fail.
+  CHECK(rig.query_int("SELECT count(*) FROM operations WHERE kind = 'update' AND state = 'skipped' AND "
+                      "employee_no = 'E000021'") == 1);
+  CHECK(count_users(rig, "E000021", false) == 1);
+
+  // Next cycle: a new account, exactly one.
+  const auto code = rig.dirsync({"sync", rig.write_roster("hr-2.csv").string()});
+  INFO(rig.out);
+  REQUIRE(code == 0);
+  CHECK(count_users(rig, "E000021", false) == 2);
+  CHECK(count_users(rig, "E000021", true) == 1);
+  json::Value fresh = rig.user("E000021");
+  CHECK(fresh.get_string("open_id") != old.get_string("open_id"));
+  CHECK(fresh["department_ids"] == old["department_ids"]);
+  rig.check_matches_roster();
+  CHECK(rig.query_int("SELECT count(*) FROM operations WHERE kind = 'create' AND state = 'done' AND "
+                      "reason LIKE '%44028%'") == 1);
+  CHECK(rig.query_int("SELECT count(*) FROM links WHERE employee_no = 'E000021' AND unlinked_at IS NULL "
+                      "AND method = 'created'") == 1);
+  // The old account is still in the mirror, resigned, for the record.
+  CHECK(rig.query_int(fmt::format("SELECT count(*) FROM users WHERE open_id = '{}' AND mirror_state = 'resigned'",
+                                  old.get_string("open_id"))) == 1);
+
+  // And no third account, nor another resurrect.
+  REQUIRE(rig.dirsync({"sync", rig.write_roster("hr-3.csv").string()}) == 0);
+  CHECK(rig.query_int("SELECT count(*) FROM operations WHERE plan_id = (SELECT max(id) FROM plans)") == 0);
+  CHECK(count_users(rig, "E000021", false) == 2);
+}
+
+TEST_CASE("a rehire whose email another user took is reported as a conflict after 44031, not retried",
+          "[daemon][apply][emulator][rehire]")
+{
+  SyncRig rig(40, {}, false, resigned_before_load("E000022", 5));
+  REQUIRE(rig.dirsync({"refresh"}) == 0);
+  rig.roster["E000022"] = rig.person_of("E000022");
+  const std::string email = rig.roster["E000022"].email;
+
+  // Someone takes their email after the refresh, so the mirror cannot know it yet.
+  config::FeishuConfig feishu;
+  feishu.base_url = rig.emulator().base_url();
+  feishu.app_id = "cli_test";
+  feishu.app_secret = "test-secret";
+  feishu::Client client(feishu);
+  feishu::UserCreate holder;
+  holder.name = "占用者";
+  holder.email = email;
+  holder.mobile = "+8613999999999";
+  holder.department_ids = {"0"};
+  holder.employee_type = 1;
+  const std::string holder_id = client.create_user(holder).open_id;
+
+  rig.dirsync({"apply", rig.write_roster("hr-1.csv").string()});
+  INFO(rig.out);
+  CHECK(rig.query_int("SELECT count(*) FROM operations WHERE kind = 'resurrect' AND state = 'failed' AND code = 44031") ==
+        1);
+  CHECK(rig.query_int("SELECT resurrect_refused FROM users WHERE employee_no = 'E000022'") == 44031);
+
+  // The same file again: no resurrect, no create, a conflict that names both sides.
+  rig.dirsync({"apply", rig.write_roster("hr-2.csv").string()});
+  INFO(rig.out);
+  CHECK(rig.query_int("SELECT count(*) FROM operations WHERE plan_id = (SELECT max(id) FROM plans)") == 0);
+  CHECK(rig.query_int("SELECT count(*) FROM plan_decisions WHERE plan_id = (SELECT max(id) FROM plans) AND "
+                      "employee_no = 'E000022' AND decision = 'conflict'") == 1);
+  CHECK(count_users(rig, "E000022", false) == 1);
+  CHECK(count_users(rig, "E000022", true) == 0);
+
+  // After a refresh the mirror knows the holder: still a conflict, with the holder named.
+  rig.dirsync({"sync", rig.write_roster("hr-3.csv").string()});
+  INFO(rig.out);
+  CHECK(rig.query_int("SELECT count(*) FROM operations WHERE plan_id = (SELECT max(id) FROM plans)") == 0);
+  CHECK(rig.query_int(fmt::format("SELECT count(*) FROM plan_decisions WHERE plan_id = (SELECT max(id) FROM plans) "
+                                  "AND employee_no = 'E000022' AND decision = 'conflict' AND detail LIKE '%{}%'",
+                                  holder_id)) == 1);
+  CHECK(count_users(rig, "E000022", false) == 1);
 }

@@ -198,3 +198,57 @@ TEST_CASE("dirsync plan resurrects a rehire the mirror saw resign", "[daemon][pl
   CHECK_THAT(r.out, Catch::Contains("rehired (row 16)"));
   CHECK_THAT(r.out, Catch::Contains("restore HR's fields after the resurrect"));
 }
+
+TEST_CASE("dirsync plan looks up a rehire who left before the first refresh when it has the secret, and says so "
+          "when it has none",
+          "[daemon][plan][emulator][rehire]")
+{
+  ScratchDir dir;
+  testing::EmulatorProcess emu(k_seed); // E0015 resigned 11 days before: never in the mirror
+  const auto config = write_config(dir, emu.base_url(), "sync:\n  safety:\n    hold_first_plan: false\n");
+  REQUIRE(run(config, {"refresh"}).code == 0);
+  const auto file = dir.write(
+    "employees.csv", hr_file({}, "E0015,胡雪,huxue@example.com,+8613800000015,技术部/后端组,工程师,E0004\n"));
+
+  SECTION("without a secret: offline, a create, and a note saying why")
+  {
+    std::string yaml = dirsync::testing::read_file(config);
+    yaml.erase(yaml.find("  app_secret_file: app_secret\n"), std::string("  app_secret_file: app_secret\n").size());
+    dir.write("dirsync.yaml", yaml);
+    const CliResult r = run(config, {"plan", file.string()});
+    INFO(r.out << r.err);
+    CHECK(r.code == 0);
+    CHECK_THAT(r.out, Catch::Contains("1 creates, 0 updates, 0 deletes, 0 resurrects"));
+    CHECK_THAT(r.out, Catch::Contains("note: no app secret, so Feishu was not asked about the 1 HR rows"));
+    CHECK(emu.stats().dump().find("batch_get_id") == std::string::npos);
+
+    // That plan (approved: no gate held it) is never applied as it is: with the secret back,
+    // `dirsync apply --plan` refuses it and the daemon's cycle plans the file again.
+    write_config(dir, emu.base_url(), "sync:\n  safety:\n    hold_first_plan: false\n");
+    const CliResult refused = run(config, {"apply", "--plan", "1"});
+    INFO(refused.out << refused.err);
+    CHECK(refused.code == 1);
+    CHECK_THAT(refused.out, Catch::Contains("plan 1 was made without knowing the resigned Feishu accounts"));
+    const CliResult synced = run(config, {"sync"});
+    INFO(synced.out << synced.err);
+    CHECK(synced.code == 0);
+    int accounts = 0;
+    const json::Value state = emu.state();
+    for (const json::Value& u : state.find("users")->as_array()) {
+      if (u.get_string("employee_no") == "E0015") {
+        ++accounts;
+        CHECK(u.get_string("user_id") == "E0015"); // the old account
+        CHECK(u.find("resigned_at")->is_null());
+      }
+    }
+    CHECK(accounts == 1);
+  }
+  SECTION("with the secret: found resigned, stored, and planned as a resurrect")
+  {
+    const CliResult r = run(config, {"plan", file.string()});
+    INFO(r.out << r.err);
+    CHECK(r.code == 0);
+    CHECK_THAT(r.out, Catch::Contains("0 creates, 1 updates, 0 deletes, 1 resurrects"));
+    CHECK_THAT(r.out, Catch::Contains("E0015 (ou_"));
+  }
+}

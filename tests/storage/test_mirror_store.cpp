@@ -5,6 +5,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <ctime>
 
 using namespace dirsync;
@@ -321,4 +322,38 @@ TEST_CASE("MirrorStore::upsert_user records an API answer with history, in the c
     CHECK(count(db, "SELECT count(*) FROM user_history WHERE open_id = 'ou_a' AND is_resigned = 1") == 1);
     store.mark_resigned("ou_nobody", at(1600)); // not in the mirror: nothing to do
   }
+}
+
+TEST_CASE("MirrorStore stores a user found resigned, records a refused resurrect, and forgets it once active",
+          "[storage][mirror_store]")
+{
+  testing::ScratchDir dir;
+  Database db(dir / "mirror.db");
+  MirrorStore store(db);
+  store.apply_refresh(store.begin_refresh(at(1000), "u", "a"), small_tenant().build(), at(1000), {});
+
+  auto gone = user("ou_gone", "钱七", {"od-2"});
+  gone.status.is_resigned = true;
+  store.upsert_user(gone, at(1500));
+  CHECK(text(db, "SELECT mirror_state FROM users WHERE open_id = 'ou_gone'") == "resigned");
+  CHECK(count(db, "SELECT resigned_seen_at FROM users WHERE open_id = 'ou_gone'") == at(1500));
+  CHECK(count(db, "SELECT count(*) FROM user_history WHERE open_id = 'ou_gone' AND is_resigned = 1") == 1);
+  CHECK_FALSE(store.find_user("ou_gone")->resurrect_refused);
+
+  store.mark_resurrect_refused("ou_gone", 44028);
+  store.mark_resurrect_refused("ou_a", 44028); // active: not resigned, nothing recorded
+  CHECK(store.find_user("ou_gone")->resurrect_refused == 44028);
+  CHECK_FALSE(store.find_user("ou_a")->resurrect_refused);
+  const auto snapshot = store.load_snapshot();
+  const auto it = std::find_if(snapshot.users.begin(), snapshot.users.end(),
+                               [](const auto& u) { return u.user.open_id == "ou_gone"; });
+  REQUIRE(it != snapshot.users.end());
+  CHECK(it->resurrect_refused == 44028);
+
+  // Seen resigned again (a refresh or a look-up): kept. Active again: forgotten.
+  store.upsert_user(gone, at(1600));
+  CHECK(store.find_user("ou_gone")->resurrect_refused == 44028);
+  gone.status.is_resigned = false;
+  store.upsert_user(gone, at(1700));
+  CHECK_FALSE(store.find_user("ou_gone")->resurrect_refused);
 }

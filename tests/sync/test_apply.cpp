@@ -53,8 +53,13 @@ public:
     links[employee_no] = open_id;
     link_methods[employee_no] = method;
   }
+  void record_resurrect_refused(const std::string& open_id, long long code) override
+  {
+    resurrect_refused[open_id] = code;
+  }
 
   std::map<std::string, feishu::User> users;
+  std::map<std::string, long long> resurrect_refused;
   std::map<std::string, std::string> links;
   std::map<std::string, storage::LinkMethod> link_methods;
   std::set<std::string> resigned;

@@ -66,3 +66,42 @@ TEST_CASE("Linker never links a terminated row by email or mobile", "[sync][link
   roster.people[0].status = hr::EmploymentStatus::terminated;
   CHECK(linker.link(roster, {}).people[0].user == nullptr);
 }
+
+TEST_CASE("Linker matches a resigned user without an employee number by email or mobile, after active ones",
+          "[sync][linker]")
+{
+  TenantBuilder t;
+  const std::size_t by_email = t.user("ou_1", "A", "", {"od-hq"}, "a@example.com");
+  t.resign(by_email, 5);
+  const std::size_t by_mobile = t.user("ou_2", "B", "", {"od-hq"}, "", "13900000002");
+  t.resign(by_mobile, 5);
+  const std::size_t numbered = t.user("ou_3", "C", "E7", {"od-hq"}, "c@example.com");
+  t.resign(numbered, 5);
+  const std::size_t older = t.user("ou_4", "B", "", {"od-hq"}, "", "+8613900000002");
+  t.resign(older, 20);
+  const std::vector<storage::Link> links;
+  const sync::Linker linker(t.snapshot(), links);
+  hr::Roster roster;
+  roster.people = {person("E1", "A", "总部", "a@example.com"), person("E2", "B", "总部"),
+                   person("E3", "C", "总部", "c@example.com")};
+  roster.people[1].mobile = "+8613900000002";
+  const sync::Linking linking = linker.link(roster, {});
+  REQUIRE(linking.people[0].user != nullptr);
+  CHECK(linking.people[0].user->user.open_id == "ou_1");
+  CHECK(linking.people[0].method == storage::LinkMethod::email);
+  REQUIRE(linking.people[1].user != nullptr);
+  CHECK(linking.people[1].user->user.open_id == "ou_2"); // the latest resignation of that mobile
+  CHECK(linking.people[1].method == storage::LinkMethod::mobile);
+  // A resigned user carrying another employee number is never matched by email.
+  CHECK(linking.people[2].user == nullptr);
+  CHECK(linking.conflicts.empty());
+
+  SECTION("two rows claiming one resigned user are a conflict")
+  {
+    roster.people[2].email = "a@example.com";
+    const sync::Linking twice = linker.link(roster, {});
+    CHECK(twice.people[0].user == nullptr);
+    CHECK(twice.conflicted_employee_nos.count("E1") == 1);
+    CHECK(twice.conflicted_employee_nos.count("E3") == 1);
+  }
+}

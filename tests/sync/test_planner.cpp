@@ -223,6 +223,52 @@ TEST_CASE("planner resurrects a rehire within resurrect_within_days and restores
     CHECK(has_decision(anew, "create", "E8", "rehire.create_anew"));
     CHECK(anew.operations[0].reason.find("another user now holds their email or mobile") != std::string::npos);
   }
+  SECTION("a resurrect Feishu refused as past the recoverable time (44028) is not planned again: a new account")
+  {
+    s.tenant.at(old).resurrect_refused = 44028;
+    const storage::Plan anew = s.plan();
+    CHECK(describe(anew) ==
+          Strings{
+            R"(create E8 - {"name":"Zhou Min","department_ids":["od-tech"],"employee_type":1,"email":"zhou@example.com","leader_user_id":"ou_0","employee_no":"E8","job_title":"Engineer"})"});
+    CHECK(has_decision(anew, "create", "E8", "rehire.create_anew"));
+    CHECK(anew.operations[0].reason.find("44028, past the recoverable time") != std::string::npos);
+  }
+  SECTION("a resurrect refused because their email is taken (44031) is a conflict while HR gives that email")
+  {
+    s.tenant.at(old).resurrect_refused = 44031;
+    const storage::Plan blocked = s.plan();
+    CHECK(blocked.operations.empty());
+    CHECK(has_decision(blocked, "conflict", "E8", "rehire.identity_taken"));
+    // With another email in HR, a new account can have it.
+    s.roster.people.back().email = "zhou.min@example.com";
+    const storage::Plan anew = s.plan();
+    REQUIRE(anew.operations.size() == 1);
+    CHECK(anew.operations[0].kind == storage::OperationKind::create);
+    CHECK(anew.operations[0].reason.find("44031") != std::string::npos);
+  }
+  SECTION("a resurrect refused because their mobile is taken (44030) names the holder the mirror knows")
+  {
+    s.tenant.at(old).user.mobile = "+8613900000008";
+    s.roster.people.back().mobile = "+8613900000008";
+    s.tenant.at(old).resurrect_refused = 44030;
+    s.tenant.user("ou_9", "Other", "E9", {"od-other"}, "other@example.com", "+8613900000009");
+    const storage::Plan blocked = s.plan();
+    CHECK(blocked.operations.empty());
+    REQUIRE(has_decision(blocked, "conflict", "E8", "rehire.identity_taken"));
+    // The holder is outside the mirror here: said so.
+    bool said = false;
+    for (const auto& d : blocked.decisions) {
+      said = said || (d.rule == "rehire.identity_taken" && d.detail.find("outside what the app can see") != std::string::npos);
+    }
+    CHECK(said);
+  }
+  SECTION("a resurrect refused because their user_id is taken (44032) gets a new account")
+  {
+    s.tenant.at(old).resurrect_refused = 44032;
+    const storage::Plan anew = s.plan();
+    REQUIRE(anew.operations.size() == 1);
+    CHECK(anew.operations[0].kind == storage::OperationKind::create);
+  }
   SECTION("someone else now holding their email means a new account")
   {
     s.tenant.user("ou_9", "Other", "", {"od-hq"}, "zhou@example.com");
