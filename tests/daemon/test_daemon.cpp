@@ -447,10 +447,12 @@ TEST_CASE("dirsync daemon stopped part-way through an apply exits 0, and the nex
     CHECK(plan->left == 0);
     CHECK(daemon->wait_for_log("plan 1: resuming"));
   }
-  // Every hire exists in Feishu exactly once.
+  // Every hire exists in Feishu exactly once. The state is held by name: a range-for over
+  // `state().find("users")->as_array()` would walk the users of a temporary already destroyed.
+  const json::Value state = inst.emulator.state();
   std::set<std::string> hired;
   int hire_users = 0;
-  for (const json::Value& user : inst.emulator.state().find("users")->as_array()) {
+  for (const json::Value& user : state.find("users")->as_array()) {
     const std::string no = user.get_string("employee_no");
     if (no.starts_with("H")) {
       ++hire_users;
