@@ -153,16 +153,17 @@ TEST_CASE("dirsync daemon archives an HR file dropped into the inbox with its re
   REQUIRE(inst.serving());
 
   inst.drop("employees-2026-11-21.csv", k_good_csv);
-  CHECK(eventually([&] { return fs::exists(inst.archive / "employees-2026-11-21.csv.report.txt"); }));
-  CHECK(fs::exists(inst.archive / "employees-2026-11-21.csv"));
+  // The reports are written first and the file moved last (hr/inbox.cpp): wait for the file.
+  CHECK(eventually([&] { return fs::exists(inst.archive / "employees-2026-11-21.csv"); }));
+  CHECK(fs::exists(inst.archive / "employees-2026-11-21.csv.report.txt"));
   CHECK(fs::exists(inst.archive / "employees-2026-11-21.csv.report.json"));
   CHECK_FALSE(fs::exists(inst.inbox / "employees-2026-11-21.csv"));
   const json::Value report = json::parse(read_file(inst.archive / "employees-2026-11-21.csv.report.json"));
   CHECK(report.get_bool("accepted"));
 
   inst.drop("broken.csv", k_bad_csv);
-  CHECK(eventually([&] { return fs::exists(inst.rejected / "broken.csv.report.txt"); }));
-  CHECK(fs::exists(inst.rejected / "broken.csv"));
+  CHECK(eventually([&] { return fs::exists(inst.rejected / "broken.csv"); }));
+  CHECK(fs::exists(inst.rejected / "broken.csv.report.txt"));
   CHECK_THAT(read_file(inst.rejected / "broken.csv.report.txt"), Catch::Contains("E0001"));
   CHECK(daemon->wait_for_log("HR file broken.csv rejected"));
 
