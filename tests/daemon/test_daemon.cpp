@@ -153,16 +153,17 @@ TEST_CASE("dirsync daemon archives an HR file dropped into the inbox with its re
   REQUIRE(inst.serving());
 
   inst.drop("employees-2026-11-21.csv", k_good_csv);
-  CHECK(eventually([&] { return fs::exists(inst.archive / "employees-2026-11-21.csv.report.txt"); }));
-  CHECK(fs::exists(inst.archive / "employees-2026-11-21.csv"));
+  // The reports are written first and the file moved last (hr/inbox.cpp): wait for the file.
+  CHECK(eventually([&] { return fs::exists(inst.archive / "employees-2026-11-21.csv"); }));
+  CHECK(fs::exists(inst.archive / "employees-2026-11-21.csv.report.txt"));
   CHECK(fs::exists(inst.archive / "employees-2026-11-21.csv.report.json"));
   CHECK_FALSE(fs::exists(inst.inbox / "employees-2026-11-21.csv"));
   const json::Value report = json::parse(read_file(inst.archive / "employees-2026-11-21.csv.report.json"));
   CHECK(report.get_bool("accepted"));
 
   inst.drop("broken.csv", k_bad_csv);
-  CHECK(eventually([&] { return fs::exists(inst.rejected / "broken.csv.report.txt"); }));
-  CHECK(fs::exists(inst.rejected / "broken.csv"));
+  CHECK(eventually([&] { return fs::exists(inst.rejected / "broken.csv"); }));
+  CHECK(fs::exists(inst.rejected / "broken.csv.report.txt"));
   CHECK_THAT(read_file(inst.rejected / "broken.csv.report.txt"), Catch::Contains("E0001"));
   CHECK(daemon->wait_for_log("HR file broken.csv rejected"));
 
@@ -447,10 +448,12 @@ TEST_CASE("dirsync daemon stopped part-way through an apply exits 0, and the nex
     CHECK(plan->left == 0);
     CHECK(daemon->wait_for_log("plan 1: resuming"));
   }
-  // Every hire exists in Feishu exactly once.
+  // Every hire exists in Feishu exactly once. The state is held by name: a range-for over
+  // `state().find("users")->as_array()` would walk the users of a temporary already destroyed.
+  const json::Value state = inst.emulator.state();
   std::set<std::string> hired;
   int hire_users = 0;
-  for (const json::Value& user : inst.emulator.state().find("users")->as_array()) {
+  for (const json::Value& user : state.find("users")->as_array()) {
     const std::string no = user.get_string("employee_no");
     if (no.starts_with("H")) {
       ++hire_users;

@@ -2,6 +2,15 @@
 #include "emulator/api.hpp"
 
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
 
 using dirsync::emulator::Api;
 using dirsync::emulator::HttpRequest;
@@ -125,4 +134,115 @@ TEST_CASE("api latency and faults apply to /open-apis only", "[emulator]")
   CHECK(control.status == 200);
   CHECK(control.delay.count() == 0);
   CHECK(parse(control.body).find("requests")->find("faults")->size() == 1);
+}
+
+namespace {
+
+// A create of hire `hire` in D01; `n` varies the mobile and email so that only the employee number is shared.
+std::string hire_body(int hire, int n)
+{
+  return fmt::format(R"({{"name":"新员工","mobile":"+86139{:03}{:05}","email":"hire{}.{}@example.com",)"
+                     R"("employee_no":"H{:04}","employee_type":1,"department_ids":["D01"]}})",
+                     hire, n, hire, n, hire);
+}
+
+// Runs `call(i)` for i in [0, n) on n threads released together; returns the answers.
+std::vector<HttpResponse> at_once(int n, const std::function<HttpResponse(int)>& call)
+{
+  std::vector<HttpResponse> answers(static_cast<std::size_t>(n));
+  std::atomic<bool> go{false};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < n; ++i) {
+    threads.emplace_back([&, i] {
+      while (!go.load()) {
+        std::this_thread::yield();
+      }
+      answers[static_cast<std::size_t>(i)] = call(i);
+    });
+  }
+  go = true;
+  for (auto& t : threads) {
+    t.join();
+  }
+  return answers;
+}
+
+// How many users of the tenant carry each hire's employee number.
+std::map<std::string, int> hires_in(Api& api)
+{
+  const Value state = api.state();
+  std::map<std::string, int> count;
+  for (const Value& user : state.find("users")->as_array()) {
+    if (const auto no = user.get_string("employee_no"); no.starts_with("H")) {
+      ++count[no];
+    }
+  }
+  return count;
+}
+
+} // namespace
+
+TEST_CASE("api creates one user for concurrent creates with one client_token, and refuses a second employee_no",
+          "[emulator]")
+{
+  constexpr int k_hires = 100;
+  constexpr int k_threads = 8;
+  Fixture f(0.0); // no rate limits: 800 creates
+  SECTION("one client_token per hire: every answer is the same user")
+  {
+    for (int hire = 1; hire <= k_hires; ++hire) {
+      const auto answers = at_once(k_threads, [&](int) {
+        return f.call("POST", "/open-apis/contact/v3/users",
+                      fmt::format("department_id_type=department_id&client_token=tok-{}", hire), hire_body(hire, 0));
+      });
+      std::set<std::string> open_ids;
+      for (const auto& a : answers) {
+        REQUIRE(a.status == 200);
+        open_ids.insert(parse(a.body).find("data")->find("user")->get_string("open_id"));
+      }
+      CHECK(open_ids.size() == 1);
+    }
+  }
+  SECTION("one employee_no under different client_tokens: one user, the rest refused with 44051")
+  {
+    for (int hire = 1; hire <= k_hires; ++hire) {
+      const auto answers = at_once(k_threads, [&](int i) {
+        return f.call("POST", "/open-apis/contact/v3/users",
+                      fmt::format("department_id_type=department_id&client_token=tok-{}-{}", hire, i),
+                      hire_body(hire, i));
+      });
+      int created = 0;
+      int refused = 0;
+      for (const auto& a : answers) {
+        created += a.status == 200;
+        refused += a.status == 400 && parse(a.body).get_int("code") == 44051;
+      }
+      CHECK(created == 1);
+      CHECK(refused == k_threads - 1);
+    }
+  }
+  const auto hires = hires_in(f.api);
+  CHECK(hires.size() == static_cast<std::size_t>(k_hires));
+  for (const auto& [no, n] : hires) {
+    INFO(no);
+    CHECK(n == 1);
+  }
+}
+
+TEST_CASE("api carries out a create before its latency: the user exists while the answer waits", "[emulator]")
+{
+  Api::Options o;
+  o.latency = std::chrono::milliseconds(150);
+  Api api(o, parse(k_seed));
+  const auto token = parse(api.handle(HttpRequest{"POST", "/open-apis/auth/v3/tenant_access_token/internal", "",
+                                                  "", R"({"app_id":"cli_a","app_secret":"s"})"})
+                             .body)
+                       .get_string("tenant_access_token");
+  const auto created = api.handle(HttpRequest{"POST", "/open-apis/contact/v3/users",
+                                              "department_id_type=department_id&client_token=tok-1",
+                                              "Bearer " + token, hire_body(1, 0)});
+  REQUIRE(created.status == 200);
+  // The server holds the answer back by `delay`; the tenant already has the user.
+  CHECK(created.delay == std::chrono::milliseconds(150));
+  CHECK(hires_in(api) == std::map<std::string, int>{{"H0001", 1}});
 }
