@@ -93,7 +93,7 @@ double Value::as_double() const
   wrong_type(Type::number, type());
 }
 
-const std::string& Value::as_string() const
+const std::string& Value::as_string() const&
 {
   if (const auto* s = std::get_if<std::string>(&m_v)) {
     return *s;
@@ -101,7 +101,12 @@ const std::string& Value::as_string() const
   wrong_type(Type::string, type());
 }
 
-const Array& Value::as_array() const
+std::string Value::as_string() &&
+{
+  return std::move(const_cast<std::string&>(static_cast<const Value&>(*this).as_string()));
+}
+
+const Array& Value::as_array() const&
 {
   if (const auto* a = std::get_if<Array>(&m_v)) {
     return *a;
@@ -109,7 +114,12 @@ const Array& Value::as_array() const
   wrong_type(Type::array, type());
 }
 
-Array& Value::as_array()
+Array Value::as_array() &&
+{
+  return std::move(static_cast<Value&>(*this).as_array());
+}
+
+Array& Value::as_array() &
 {
   if (auto* a = std::get_if<Array>(&m_v)) {
     return *a;
@@ -117,7 +127,7 @@ Array& Value::as_array()
   wrong_type(Type::array, type());
 }
 
-const Object& Value::as_object() const
+const Object& Value::as_object() const&
 {
   if (const auto* o = std::get_if<Object>(&m_v)) {
     return *o;
@@ -125,7 +135,12 @@ const Object& Value::as_object() const
   wrong_type(Type::object, type());
 }
 
-Object& Value::as_object()
+Object Value::as_object() &&
+{
+  return std::move(static_cast<Value&>(*this).as_object());
+}
+
+Object& Value::as_object() &
 {
   if (auto* o = std::get_if<Object>(&m_v)) {
     return *o;
@@ -133,7 +148,7 @@ Object& Value::as_object()
   wrong_type(Type::object, type());
 }
 
-const Value* Value::find(std::string_view key) const
+const Value* Value::find(std::string_view key) const&
 {
   const auto* o = std::get_if<Object>(&m_v);
   if (o == nullptr) {
@@ -147,9 +162,15 @@ const Value* Value::find(std::string_view key) const
   return nullptr;
 }
 
-Value* Value::find(std::string_view key)
+Value* Value::find(std::string_view key) &
 {
   return const_cast<Value*>(static_cast<const Value&>(*this).find(key));
+}
+
+Value Value::get(std::string_view key) const
+{
+  const Value* member = find(key);
+  return member != nullptr ? *member : Value();
 }
 
 Value& Value::operator[](std::string_view key)

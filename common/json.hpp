@@ -85,15 +85,25 @@ public:
   bool as_bool() const;
   std::int64_t as_int() const;
   double as_double() const;
-  const std::string& as_string() const;
-  const Array& as_array() const;
-  Array& as_array();
-  const Object& as_object() const;
-  Object& as_object();
+  // On a temporary Value these return the member by value, so that
+  // `for (auto& x : parse(text).as_array())` does not loop over a destroyed array.
+  const std::string& as_string() const&;
+  std::string as_string() &&;
+  const Array& as_array() const&;
+  Array& as_array() &;
+  Array as_array() &&;
+  const Object& as_object() const&;
+  Object& as_object() &;
+  Object as_object() &&;
 
-  // Object access. find() returns nullptr when the key is absent (or this is not an object).
-  const Value* find(std::string_view key) const;
-  Value* find(std::string_view key);
+  // Object access. find() returns nullptr when the key is absent (or this is not an object). It is
+  // refused on a temporary Value, whose members die with it: name the value first.
+  const Value* find(std::string_view key) const&;
+  Value* find(std::string_view key) &;
+  const Value* find(std::string_view key) const&& = delete;
+  // A copy of the member, or null when absent: for reading a member of a temporary Value
+  // (`client.send(call).get("user").get_string("open_id")`).
+  Value get(std::string_view key) const;
   bool contains(std::string_view key) const { return find(key) != nullptr; }
   // Returns the member, inserting null when absent; turns a null value into an object first.
   Value& operator[](std::string_view key);

@@ -105,3 +105,31 @@ TEST_CASE("json typed access names the wrong type", "[json]")
   CHECK_THROWS_WITH(v.get_int("n"), "\"n\": expected an integer, got a string");
   CHECK(v.get_int("missing", 7) == 7);
 }
+
+namespace {
+
+// Whether find() may be called on a V&& (a temporary): it must not, since the pointer it returns
+// would point into a Value destroyed at the end of the full expression.
+template<typename V>
+constexpr bool k_find_on_temporary = requires { std::declval<V&&>().find("k"); };
+template<typename V>
+constexpr bool k_find_on_lvalue = requires { std::declval<V&>().find("k"); };
+
+} // namespace
+
+static_assert(!k_find_on_temporary<Value>, "find() on a temporary Value must not compile");
+static_assert(!k_find_on_temporary<const Value>, "find() on a temporary Value must not compile");
+static_assert(k_find_on_lvalue<Value> && k_find_on_lvalue<const Value>);
+
+TEST_CASE("json members of a temporary are read by value: get(), and as_array() in a range-for",
+          "[json]")
+{
+  CHECK(parse(R"({"user": {"name": "张三"}})").get("user").get_string("name") == "张三");
+  CHECK(parse(R"({"user": 1})").get("missing").is_null());
+  std::int64_t sum = 0;
+  for (const Value& v : parse("[1, 2, 3, 4]").as_array()) { // a copy kept alive by the loop
+    sum += v.as_int();
+  }
+  CHECK(sum == 10);
+  CHECK(parse(R"("x")").as_string() == "x");
+}

@@ -111,7 +111,7 @@ TEST_CASE("emulator errors use the Feishu envelope with the log id in header and
   CHECK(ok.status == 200);
   CHECK(ok.json().get_int("code", -1) == 0);
   CHECK(ok.json().get_string("msg") == "success");
-  CHECK(ok.json().find("data")->find("user")->get_string("user_id") == "E000002");
+  CHECK(ok.json().get("data").get("user").get_string("user_id") == "E000002");
 }
 
 TEST_CASE("emulator tokens expire on the emulator clock (--token-ttl)", "[emulator][server]")
@@ -188,7 +188,7 @@ TEST_CASE("emulator pages find_by_department with encoded opaque tokens and hono
     }
     const auto reply = emu.request("GET", path, "", bearer(token));
     REQUIRE(reply.status == 200);
-    const auto data = *reply.json().find("data");
+    const auto data = reply.json().get("data");
     for (const auto& u : data.find("items")->as_array()) {
       seen.insert(u.get_string("user_id"));
       CHECK(u.find("department_ids")->as_array()[0].as_string() == "D0001");
@@ -220,7 +220,7 @@ TEST_CASE("emulator pages find_by_department with encoded opaque tokens and hono
   // Repeated user_ids in a batch.
   const auto batch = emu.request("GET", k_users + "/batch?user_id_type=user_id&user_ids=E000001&user_ids=E000002",
                                  "", bearer(token));
-  CHECK(batch.json().find("data")->find("items")->size() == 2);
+  CHECK(batch.json().get("data").get("items").size() == 2);
 }
 
 TEST_CASE("emulator control API: state, stats, reset, seed, user tokens", "[emulator][server]")
@@ -244,11 +244,11 @@ TEST_CASE("emulator control API: state, stats, reset, seed, user tokens", "[emul
   CHECK(stats.find("requests")->find("POST /open-apis/auth/v3/tenant_access_token/internal")->get_int("200") == 1);
 
   emu.reset();
-  CHECK(emu.state().find("users")->size() == 5);
+  CHECK(emu.state().get("users").size() == 5);
   CHECK(emu.stats().get_int("total") == 0);
 
   emu.seed(small_tenant(2));
-  CHECK(emu.state().find("users")->size() == 2);
+  CHECK(emu.state().get("users").size() == 2);
   const auto bad_seed = emu.request("POST", "/_emulator/seed", R"({"users":[{"name":"x"}]})");
   CHECK(bad_seed.status == 400);
   CHECK(bad_seed.json().get_string("error").find("users[0]") != std::string::npos);
@@ -256,11 +256,11 @@ TEST_CASE("emulator control API: state, stats, reset, seed, user tokens", "[emul
   const auto user_token = emu.user_token("E000002");
   CHECK(user_token.starts_with("u-"));
   const auto info = emu.request("GET", "/open-apis/authen/v1/user_info", "", bearer(user_token));
-  CHECK(info.json().find("data")->get_string("user_id") == "E000002");
+  CHECK(info.json().get("data").get_string("user_id") == "E000002");
   const auto search = emu.request("GET", "/open-apis/search/v1/user?query=2",
                                   "", bearer(user_token));
   CHECK(search.status == 200);
-  CHECK(search.json().find("data")->contains("users"));
+  CHECK(search.json().get("data").contains("users"));
   const auto tenant_search = emu.request("GET", "/open-apis/search/v1/user?query=a", "", bearer(token));
   CHECK(tenant_search.status == 400);
   CHECK(tenant_search.json().get_int("code") == 99991663);
@@ -278,7 +278,7 @@ TEST_CASE("emulator faults are deterministic under --random-seed and spare the c
                                      R"({"app_id":"cli_test","app_secret":"test-secret"})")
                            .status);
     }
-    CHECK(emu.state().find("users")->size() == 3); // never faulted
+    CHECK(emu.state().get("users").size() == 3); // never faulted
     return statuses;
   };
   const auto a = run("42");
@@ -294,7 +294,7 @@ TEST_CASE("emulator --drop-rate closes connections without a usable answer", "[e
   EmulatorProcess emu(small_tenant(3), {"--drop-rate", "1"});
   CHECK_THROWS(emu.request("POST", "/open-apis/auth/v3/tenant_access_token/internal",
                            R"({"app_id":"cli_test","app_secret":"test-secret"})"));
-  CHECK(emu.stats().find("requests")->find("faults")->get_int("dropped") == 1);
+  CHECK(emu.stats().get("requests").get("faults").get_int("dropped") == 1);
 }
 
 TEST_CASE("emulator --latency-ms delays answers without serializing them", "[emulator][server]")
@@ -330,7 +330,7 @@ TEST_CASE("emulator --state keeps the tenant across restarts", "[emulator][serve
   REQUIRE(std::filesystem::exists(state_file));
   // The seed passed now is ignored: the state file wins.
   EmulatorProcess again(small_tenant(1), {"--state", state_file.string()});
-  const auto users = again.state().find("users")->as_array();
+  const auto users = again.state().get("users").as_array();
   REQUIRE(users.size() == 3);
   CHECK(users[2].find("resigned_at")->is_integer());
 }

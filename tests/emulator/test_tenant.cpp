@@ -79,7 +79,7 @@ struct Fixture
 
   Value create(const Value& body, const std::string& client_token = "")
   {
-    return tenant.create_user(all, body, custom, client_token).find("user")->get_string("user_id");
+    return tenant.create_user(all, body, custom, client_token).get("user").get_string("user_id");
   }
 
   std::vector<std::string> members(const std::string& department)
@@ -231,7 +231,7 @@ TEST_CASE("tenant resurrect_user works within 30 days of the emulator clock only
     const auto body = parse(R"({"departments": [{"department_id": "D02"}]})");
     CHECK_NOTHROW(f.tenant.resurrect_user(f.all, "E0003", body, f.custom));
     CHECK(f.members("D02") == std::vector<std::string>{"E0002", "E0003"});
-    CHECK_FALSE(f.tenant.get_user(f.all, "E0003", f.custom).find("user")->find("status")->get_bool("is_resigned"));
+    CHECK_FALSE(f.tenant.get_user(f.all, "E0003", f.custom).get("user").get("status").get_bool("is_resigned"));
   }
   SECTION("without departments, into the root")
   {
@@ -255,7 +255,7 @@ TEST_CASE("tenant resurrect_user works within 30 days of the emulator clock only
   }
   SECTION("when the user_id is now someone else's (reached by open_id)")
   {
-    const auto open_id = f.tenant.get_user(f.all, "E0003", f.custom).find("user")->get_string("open_id");
+    const auto open_id = f.tenant.get_user(f.all, "E0003", f.custom).get("user").get_string("open_id");
     f.create(f.new_user("E0003", "+8613900000008", ""));
     expect_failure([&] { f.tenant.resurrect_user(f.all, open_id, Value(), IdTypes{}); }, 400, 44032);
   }
@@ -300,9 +300,9 @@ TEST_CASE("tenant hides departments and users outside an app's contact scope", "
   expect_failure([&] { f.tenant.get_department(f.tech, "D01", f.custom); }, 403, 40004);
   expect_failure([&] { f.tenant.get_user(f.tech, "E0001", f.custom); }, 400, 41050);
   expect_failure([&] { f.tenant.find_users_by_department(f.tech, "0", f.custom, PageRequest{}); }, 403, 40004);
-  CHECK(f.tenant.get_department(f.tech, "D03", f.custom).find("department")->get_string("name") == "后端组");
+  CHECK(f.tenant.get_department(f.tech, "D03", f.custom).get("department").get_string("name") == "后端组");
   const auto batch =
-    f.tenant.batch_get_users(f.tech, {"E0001", "E0002", "E0003", "E9999"}, f.custom).find("items")->as_array();
+    f.tenant.batch_get_users(f.tech, {"E0001", "E0002", "E0003", "E9999"}, f.custom).get("items").as_array();
   REQUIRE(batch.size() == 2);
   CHECK(batch[0].get_string("user_id") == "E0002");
   const auto children = f.tenant.department_children(f.all, "0", f.custom, true, PageRequest{"50", ""});
@@ -313,17 +313,17 @@ TEST_CASE("tenant hides departments and users outside an app's contact scope", "
 TEST_CASE("tenant answers in the id types asked for, references included", "[emulator]")
 {
   Fixture f;
-  const auto open = f.tenant.get_user(f.all, "E0003", f.custom).find("user")->get_string("open_id");
+  const auto open = f.tenant.get_user(f.all, "E0003", f.custom).get("user").get_string("open_id");
   CHECK(open.starts_with("ou_"));
   const auto user_data = f.tenant.get_user(f.all, open, IdTypes{});
   const auto* user = user_data.find("user");
   CHECK(user->get_string("user_id") == "E0003");
   const auto leader_open = user->get_string("leader_user_id");
   CHECK(leader_open.starts_with("ou_"));
-  CHECK(f.tenant.get_user(f.all, leader_open, IdTypes{}).find("user")->get_string("user_id") == "E0002");
+  CHECK(f.tenant.get_user(f.all, leader_open, IdTypes{}).get("user").get_string("user_id") == "E0002");
   const auto department = user->find("department_ids")->as_array()[0].as_string();
   CHECK(department.starts_with("od-"));
-  CHECK(f.tenant.get_department(f.all, department, IdTypes{}).find("department")->get_string("department_id") == "D03");
+  CHECK(f.tenant.get_department(f.all, department, IdTypes{}).get("department").get_string("department_id") == "D03");
   CHECK(user->get_string("union_id").starts_with("on_"));
   CHECK(user->get_string("mobile") == "+8613800000003");
 }
@@ -334,7 +334,7 @@ TEST_CASE("tenant batch_get_user_ids answers one entry per query, without user_i
   f.tenant.delete_user(f.all, "E0003", Value(), f.custom);
   const auto body = parse(R"({"emails": ["liming@example.com", "nobody@example.com", "zhangwei@example.com"],
                              "mobiles": ["13800000002"]})");
-  const auto list = f.tenant.batch_get_user_ids(f.all, body, f.custom).find("user_list")->as_array();
+  const auto list = f.tenant.batch_get_user_ids(f.all, body, f.custom).get("user_list").as_array();
   REQUIRE(list.size() == 4);
   CHECK(list[0].get_string("user_id") == "E0002");
   CHECK(list[1].get_string("email") == "nobody@example.com");
@@ -345,7 +345,7 @@ TEST_CASE("tenant batch_get_user_ids answers one entry per query, without user_i
 
   auto with_resigned = body;
   with_resigned.set("include_resigned", true);
-  const auto again = f.tenant.batch_get_user_ids(f.all, with_resigned, f.custom).find("user_list")->as_array();
+  const auto again = f.tenant.batch_get_user_ids(f.all, with_resigned, f.custom).get("user_list").as_array();
   CHECK(again[2].get_string("user_id") == "E0003");
   CHECK(again[2].find("status")->get_bool("is_resigned"));
 }
@@ -445,8 +445,8 @@ TEST_CASE("tenant refuses a recursive listing of a big department with 43010 whe
     tenant.authenticate(tenant.issue_tenant_token(Value::object({{"app_id", "cli_all"}, {"app_secret", "s1"}})).token);
   const IdTypes custom{UserIdType::user_id, DepartmentIdType::department_id};
   expect_failure([&] { tenant.department_children(caller, "0", custom, true, PageRequest{}); }, 400, 43010);
-  CHECK(tenant.department_children(caller, "0", custom, false, PageRequest{}).find("items")->size() == 2);
-  CHECK(tenant.department_children(caller, "D02", custom, true, PageRequest{}).find("items")->size() == 1);
+  CHECK(tenant.department_children(caller, "0", custom, false, PageRequest{}).get("items").size() == 2);
+  CHECK(tenant.department_children(caller, "D02", custom, true, PageRequest{}).get("items").size() == 1);
 }
 
 TEST_CASE("generate_tenant makes a loadable, nested, deterministic tenant", "[emulator]")
@@ -510,7 +510,7 @@ TEST_CASE("tenant update_user_id renames the user_id and keeps it unique", "[emu
   expect_failure([&] { f.tenant.update_user_id(f.all, "E0003", parse(R"({})"), f.custom); }, 400, 41054);
   f.tenant.update_user_id(f.all, "E0003", parse(R"({"new_user_id": "Z0003"})"), f.custom);
   expect_failure([&] { f.tenant.get_user(f.all, "E0003", f.custom); }, 400, 41050);
-  CHECK(f.tenant.get_user(f.all, "Z0003", f.custom).find("user")->get_string("name") == "张伟");
+  CHECK(f.tenant.get_user(f.all, "Z0003", f.custom).get("user").get_string("name") == "张伟");
 }
 
 TEST_CASE("tenant user tokens: search and user_info see the user; logout ends their tokens", "[emulator]")
@@ -524,7 +524,7 @@ TEST_CASE("tenant user tokens: search and user_info see the user; logout ends th
   REQUIRE(found.find("users")->size() == 1);
   CHECK(found.find("users")->as_array()[0].get_string("user_id") == "E0003");
   f.tenant.delete_user(f.all, "E0003", Value(), f.custom);
-  CHECK(f.tenant.search_users(user, "张", PageRequest{}).find("users")->size() == 0);
+  CHECK(f.tenant.search_users(user, "张", PageRequest{}).get("users").size() == 0);
 
   expect_failure([&] { f.tenant.logout(f.all, parse(R"({"logout_type": 4})"), f.custom); }, 400, 1080001);
   f.tenant.logout(f.all, parse(R"({"logout_type": 1, "user_id": "E0002"})"), f.custom);
