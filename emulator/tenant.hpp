@@ -272,6 +272,7 @@ private:
   void set_memberships(User& user, std::vector<Membership> memberships);
   void apply_user_fields(User& user, const json::Value& body, IdTypes types, const Caller& caller, bool creating);
   void check_user_conflicts(const User& candidate, std::uint64_t self) const;
+  json::Value replace_user(User& stored, User candidate, IdTypes types);
   std::uint64_t add_department(Department d);
   void touch() { ++m_generation; }
 

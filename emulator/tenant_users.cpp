@@ -404,7 +404,14 @@ json::Value Tenant::patch_user(const Caller& caller, std::string_view id, const 
   // Validate on a copy; commit only when all is well.
   User candidate = stored;
   apply_user_fields(candidate, body, types, caller, false);
-  check_user_conflicts(candidate, key);
+  return replace_user(stored, std::move(candidate), types);
+}
+
+// Puts a validated candidate in place of `stored`: refuses a conflict with another user, moves the
+// indexes and memberships over, and answers the user as the API does.
+json::Value Tenant::replace_user(User& stored, User candidate, IdTypes types)
+{
+  check_user_conflicts(candidate, stored.key);
   unindex_user(stored);
   auto memberships = std::move(candidate.memberships);
   candidate.memberships = stored.memberships;
@@ -434,15 +441,7 @@ json::Value Tenant::update_user(const Caller& caller, std::string_view id, const
   json::Value without_user_id = body;
   without_user_id.erase("user_id");
   apply_user_fields(candidate, without_user_id, types, caller, true);
-  check_user_conflicts(candidate, key);
-  unindex_user(stored);
-  auto memberships = std::move(candidate.memberships);
-  candidate.memberships = stored.memberships;
-  stored = std::move(candidate);
-  set_memberships(stored, std::move(memberships));
-  index_user(stored);
-  touch();
-  return json::Value::object({{"user", user_json(stored, types)}});
+  return replace_user(stored, std::move(candidate), types);
 }
 
 json::Value Tenant::update_user_id(const Caller& caller, std::string_view id, const json::Value& body, IdTypes types)
